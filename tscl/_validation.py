@@ -1,0 +1,325 @@
+"""Input and parameter checks shared by every public entry point.
+
+Messages say what was given, what was expected and, where there is one, the usual
+fix.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "as_3d",
+    "check_array_values",
+    "check_param",
+    "check_tensor",
+    "resolve_name",
+]
+
+#: A 3-D array whose middle axis exceeds its last axis, with a last axis this short
+#: or shorter, is taken to be channels-last, e.g. ``(n, 1000, 12)`` for 12 ECG leads.
+CHANNELS_LAST_MAX_CHANNELS = 32
+
+
+def _owner_name(owner: object | None) -> str:
+    if owner is None:
+        return ""
+    name = owner if isinstance(owner, str) else type(owner).__name__
+    return f" of {name}"
+
+
+def check_param(
+    value: Any,
+    name: str,
+    *,
+    owner: object | None = None,
+    kind: type | tuple[type, ...] = numbers.Real,
+    interval: tuple[float | None, float | None] | None = None,
+    closed: str = "neither",
+) -> None:
+    """Raise a clear error unless ``value`` has type ``kind`` and lies in ``interval``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The parameter's name, quoted in the message.
+    owner : object or str, optional
+        The object (or its name) the parameter belongs to.
+    kind : type or tuple of types, default=numbers.Real
+        Accepted types. ``bool`` is never accepted as a number.
+    interval : tuple of (float or None, float or None), optional
+        Lower and upper bounds; ``None`` leaves that side open.
+    closed : {"neither", "left", "right", "both"}, default="neither"
+        Which bounds are included.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not of type ``kind``.
+    ValueError
+        If ``value`` is outside ``interval``.
+
+    Examples
+    --------
+    >>> check_param(0.5, "p", interval=(0, 1), closed="both")
+    >>> check_param(-1.0, "temperature", owner="NTXent", interval=(0, None))
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'temperature' parameter of NTXent must be a number > 0. Got -1.0.
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    numeric = any(k in (numbers.Real, numbers.Integral, int, float) for k in kinds)
+    if not isinstance(value, kinds) or (numeric and isinstance(value, bool)):
+        expected = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
+        raise TypeError(
+            f"The '{name}' parameter{_owner_name(owner)} must be of type {expected}. "
+            f"Got {value!r} of type {type(value).__name__}."
+        )
+    if interval is None:
+        return
+    low, high = interval
+    number = float(value)  # type: ignore[arg-type]
+    low_ok = low is None or (
+        number >= low if closed in ("left", "both") else number > low
+    )
+    high_ok = high is None or (
+        number <= high if closed in ("right", "both") else number < high
+    )
+    if low_ok and high_ok and not (np.isnan(number)):
+        return
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if closed in ('left', 'both') else '>'} {low}")
+    if high is not None:
+        parts.append(f"{'<=' if closed in ('right', 'both') else '<'} {high}")
+    word = (
+        "an integer" if kinds == (numbers.Integral,) or kinds == (int,) else "a number"
+    )
+    raise ValueError(
+        f"The '{name}' parameter{_owner_name(owner)} must be {word} "
+        f"{' and '.join(parts)}. Got {value!r}."
+    )
+
+
+def resolve_name(
+    value: Any, registry: Mapping[str, Any], what: str, parameter: str
+) -> Any:
+    """Look a lowercase name up in a registry, or pass a non-string through.
+
+    Parameters
+    ----------
+    value : str or object
+        A registry name, or a class or instance that is returned unchanged.
+    registry : mapping of str to object
+        Valid names and what they stand for.
+    what : str
+        What the registry holds, for the message ("method", "encoder").
+    parameter : str
+        The parameter that took ``value``.
+
+    Returns
+    -------
+    object
+        ``registry[value]`` for a name, else ``value``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is a string that is not a registry name; the message lists
+        the valid names.
+
+    Examples
+    --------
+    >>> resolve_name("a", {"a": 1, "b": 2}, "letter", "letter")
+    1
+    >>> resolve_name("c", {"a": 1, "b": 2}, "letter", "letter")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown letter 'c' for parameter 'letter'. Valid names: 'a', 'b'.
+    """
+    if not isinstance(value, str):
+        return value
+    key = value.lower()
+    if key not in registry:
+        valid = ", ".join(repr(k) for k in sorted(registry))
+        raise ValueError(
+            f"Unknown {what} {value!r} for parameter '{parameter}'. "
+            f"Valid names: {valid}."
+        )
+    return registry[key]
+
+
+def check_array_values(X: np.ndarray, name: str = "X") -> None:
+    """Reject empty, non-numeric, NaN and infinite arrays with a clear message.
+
+    Parameters
+    ----------
+    X : ndarray
+        The array to check.
+    name : str, default="X"
+        The argument's name in the message.
+
+    Raises
+    ------
+    TypeError
+        If the dtype is not numeric (object, string, complex).
+    ValueError
+        If the array is empty or holds NaN or infinity.
+
+    Examples
+    --------
+    >>> check_array_values(np.zeros((2, 3)))
+    >>> check_array_values(np.array([[1.0, np.nan]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X contains 1 NaN value(s) (first at index (0, 1)). ...
+    """
+    if X.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers; got dtype {X.dtype}. Convert it first, "
+            f"e.g. np.asarray({name}, dtype=np.float32)."
+        )
+    if X.size == 0:
+        raise ValueError(
+            f"{name} is empty (shape {X.shape}); it needs at least one "
+            "sample with at least one timestep."
+        )
+    if X.dtype.kind == "f":
+        for bad, label in ((np.isnan(X), "NaN"), (np.isinf(X), "infinite")):
+            count = int(bad.sum())
+            if count:
+                first = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise ValueError(
+                    f"{name} contains {count} {label} value(s) (first at index "
+                    f"{first}). tscl does not impute: fill or drop them first, e.g. "
+                    "interpolate gaps or drop the affected samples."
+                )
+
+
+def as_3d(X: Any, name: str = "X") -> np.ndarray:
+    """Return ``X`` as a float array of shape ``(n_samples, n_channels, n_timesteps)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_timesteps) or \
+(n_samples, n_channels, n_timesteps)
+        Univariate or multichannel series.
+    name : str, default="X"
+        The argument's name in messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_channels, n_timesteps)
+        A view when possible; float32 unless ``X`` is float64.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not numeric.
+    ValueError
+        If ``X`` has the wrong rank, is empty, holds NaN or inf, or looks
+        channels-last.
+
+    Examples
+    --------
+    >>> as_3d(np.zeros((4, 100))).shape
+    (4, 1, 100)
+    >>> as_3d(np.zeros((4, 500, 12)))
+    Traceback (most recent call last):
+    ...
+    ValueError: X must have shape (n_samples, n_timesteps) or ...
+    """
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"{name} must be an array of shape (n_samples, n_timesteps) or "
+            f"(n_samples, n_channels, n_timesteps); got {type(X).__name__}."
+        )
+    try:
+        X = np.asarray(X)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(
+            f"{name} could not be turned into a rectangular array ({err}). Series of "
+            "different lengths must be cut or resampled to one length first."
+        ) from None
+    check_array_values(X, name)
+    if X.ndim == 2:
+        X = X[:, None, :]
+    elif X.ndim != 3:
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_timesteps) or (n_samples, "
+            f"n_channels, n_timesteps); got {X.ndim}-D shape {X.shape}."
+            + (" For a single series, pass X[None, :]." if X.ndim == 1 else "")
+        )
+    _, n_channels, n_timesteps = X.shape
+    if n_channels > n_timesteps and n_timesteps <= CHANNELS_LAST_MAX_CHANNELS:
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_timesteps) or (n_samples, "
+            f"n_channels, n_timesteps); got {X.shape}, which looks channels-last "
+            f"({n_channels} timesteps of {n_timesteps} channels). If channels are "
+            f"last, pass {name}.transpose(0, 2, 1)."
+        )
+    if X.dtype != np.float64:
+        X = X.astype(np.float32, copy=False)
+    return X
+
+
+def check_tensor(x: Any, owner: object | None = None) -> torch.Tensor:
+    """Check that ``x`` is a floating tensor of shape ``(batch, channels, time)``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (batch, channels, time)
+        The batch to check.
+    owner : object, optional
+        Who is asking, for the message.
+
+    Returns
+    -------
+    Tensor
+        ``x`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point tensor.
+    ValueError
+        If ``x`` is not 3-D or is empty.
+
+    Examples
+    --------
+    >>> check_tensor(torch.zeros(2, 1, 8)).shape
+    torch.Size([2, 1, 8])
+    """
+    where = _owner_name(owner).replace(" of ", " for ") if owner is not None else ""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            f"Expected a torch.Tensor of shape (batch, channels, time){where}; got "
+            f"{type(x).__name__}. Convert with torch.as_tensor(x, dtype=torch.float32)."
+        )
+    if not x.is_floating_point():
+        raise TypeError(
+            f"Expected a floating-point tensor{where}; got dtype {x.dtype}. "
+            "Use x.float()."
+        )
+    if x.ndim != 3:
+        raise ValueError(
+            f"Expected a tensor of shape (batch, channels, time){where}; got "
+            f"{tuple(x.shape)}. For a (batch, time) batch use x.unsqueeze(1)."
+        )
+    if x.numel() == 0:
+        raise ValueError(f"Expected a non-empty tensor{where}; got {tuple(x.shape)}.")
+    return x
+
+
+def flatten_names(names: Iterable[str]) -> str:
+    """Join names as ``'a', 'b'`` for messages."""
+    return ", ".join(repr(n) for n in names)

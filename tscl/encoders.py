@@ -1,0 +1,330 @@
+"""Encoders: map a batch ``(batch, channels, time)`` to representations.
+
+Every encoder has one interface, as in timm: ``__init__(in_channels, out_dim,
+**kwargs)``, ``forward_features(x) -> (batch, hidden_dim, time')``,
+``forward(x) -> (batch, out_dim)`` and the attributes ``out_dim`` and
+``min_length`` (the shortest series it accepts). To add one: write the class
+and add it to :data:`ENCODERS`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tscl._validation import check_param, check_tensor, resolve_name
+
+__all__ = ["CNN", "ENCODERS", "Encoder", "Transformer", "build_encoder"]
+
+
+class Encoder(nn.Module):
+    """Base class: checks the input's channels and length, then encodes it."""
+
+    in_channels: int
+    out_dim: int
+    min_length: int = 1
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Return features of shape ``(batch, hidden_dim, time')``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def pool(self, features: Tensor) -> Tensor:
+        """Reduce ``(batch, hidden_dim, time')`` features to ``(batch, out_dim)``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Encode ``x`` of shape ``(batch, in_channels, time)`` to ``(batch, out_dim)``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, in_channels, time)
+            Input batch, ``time >= min_length``.
+
+        Returns
+        -------
+        Tensor of shape (batch, out_dim)
+        """
+        self.check_input(x)
+        return self.pool(self.forward_features(x))
+
+    def check_input(self, x: Tensor) -> None:
+        """Raise a clear error when ``x`` does not fit this encoder."""
+        check_tensor(x, owner=self)
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"{type(self).__name__} was built for {self.in_channels} channel(s); "
+                f"got a batch of shape {tuple(x.shape)} with {x.shape[1]}."
+            )
+        if x.shape[2] < self.min_length:
+            raise ValueError(
+                f"{type(self).__name__} needs series of at least {self.min_length} "
+                f"timesteps; got {x.shape[2]}."
+            )
+
+
+class _DilatedBlock(nn.Module):
+    """Two dilated convolutions with GELU and a residual connection."""
+
+    def __init__(self, channels_in: int, channels: int, dilation: int, kernel: int):
+        super().__init__()
+        pad = dilation * (kernel - 1) // 2
+        self.conv1 = nn.Conv1d(
+            channels_in, channels, kernel, padding=pad, dilation=dilation
+        )
+        self.conv2 = nn.Conv1d(
+            channels, channels, kernel, padding=pad, dilation=dilation
+        )
+        self.skip = (
+            nn.Conv1d(channels_in, channels, 1) if channels_in != channels else None
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        residual = x if self.skip is None else self.skip(x)
+        x = self.conv1(F.gelu(x))
+        x = self.conv2(F.gelu(x))
+        return x + residual
+
+
+class CNN(Encoder):
+    """Dilated residual 1-D CNN with global max pooling (as in TS2Vec's encoder).
+
+    A 1x1 input projection, ``depth`` residual blocks whose dilation doubles at
+    each block (receptive field ``1 + 2 (kernel_size - 1)(2^depth - 1)``), a 1x1
+    projection to ``out_dim`` per timestep, then the maximum over time. Works for
+    any number of channels and any length; no normalisation layer, so a sample's
+    representation does not depend on the rest of its batch.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of input channels.
+    out_dim : int, default=128
+        Size of the representation.
+    hidden_dim : int, default=64
+        Channels of the hidden layers.
+    depth : int, default=6
+        Number of residual blocks.
+    kernel_size : int, default=3
+        Odd kernel size of every convolution.
+
+    Examples
+    --------
+    >>> enc = CNN(in_channels=2, out_dim=16, hidden_dim=8, depth=2)
+    >>> enc(torch.randn(4, 2, 50)).shape
+    torch.Size([4, 16])
+    >>> enc.forward_features(torch.randn(4, 2, 50)).shape
+    torch.Size([4, 8, 50])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_dim: int = 128,
+        hidden_dim: int = 64,
+        depth: int = 6,
+        kernel_size: int = 3,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_dim", out_dim),
+            ("hidden_dim", hidden_dim),
+            ("depth", depth),
+            ("kernel_size", kernel_size),
+        ):
+            check_param(
+                value,
+                name,
+                owner=self,
+                kind=numbers.Integral,
+                interval=(1, None),
+                closed="left",
+            )
+        if kernel_size % 2 == 0:
+            raise ValueError(f"CNN needs an odd kernel_size; got {kernel_size}.")
+        self.in_channels, self.out_dim = in_channels, out_dim
+        self.input = nn.Conv1d(in_channels, hidden_dim, 1)
+        self.blocks = nn.Sequential(
+            *(
+                _DilatedBlock(hidden_dim, hidden_dim, 2**i, kernel_size)
+                for i in range(depth)
+            )
+        )
+        self.head = nn.Conv1d(hidden_dim, out_dim, 1)
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Per-timestep features of shape ``(batch, hidden_dim, time)``."""
+        return self.blocks(self.input(x))
+
+    def pool(self, features: Tensor) -> Tensor:
+        """Project per timestep, then take the maximum over time."""
+        return self.head(features).max(dim=2).values  # (batch, out_dim)
+
+
+class Transformer(Encoder):
+    """Transformer over non-overlapping patches, mean-pooled.
+
+    A strided convolution embeds patches of ``patch_size`` timesteps (the series
+    is zero-padded on the right to a multiple of it), sinusoidal positions are
+    added, ``depth`` pre-norm transformer layers follow and the mean over patches
+    is projected to ``out_dim``. Any channel count; any length >= ``patch_size``.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of input channels.
+    out_dim : int, default=128
+        Size of the representation.
+    hidden_dim : int, default=64
+        Model width; a multiple of ``n_heads``.
+    depth : int, default=3
+        Number of transformer layers.
+    n_heads : int, default=4
+        Attention heads.
+    patch_size : int, default=8
+        Timesteps per patch.
+    dropout : float, default=0.0
+        Dropout inside the transformer layers.
+
+    Examples
+    --------
+    >>> enc = Transformer(in_channels=3, out_dim=16, hidden_dim=8, depth=1, n_heads=2)
+    >>> enc(torch.randn(2, 3, 70)).shape
+    torch.Size([2, 16])
+    >>> enc.forward_features(torch.randn(2, 3, 70)).shape  # 70 -> 9 patches of 8
+    torch.Size([2, 8, 9])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_dim: int = 128,
+        hidden_dim: int = 64,
+        depth: int = 3,
+        n_heads: int = 4,
+        patch_size: int = 8,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("in_channels", in_channels),
+            ("out_dim", out_dim),
+            ("hidden_dim", hidden_dim),
+            ("depth", depth),
+            ("n_heads", n_heads),
+            ("patch_size", patch_size),
+        ):
+            check_param(
+                value,
+                name,
+                owner=self,
+                kind=numbers.Integral,
+                interval=(1, None),
+                closed="left",
+            )
+        check_param(dropout, "dropout", owner=self, interval=(0, 1), closed="left")
+        if hidden_dim % n_heads:
+            raise ValueError(
+                f"Transformer needs hidden_dim divisible by n_heads; got "
+                f"hidden_dim={hidden_dim}, n_heads={n_heads}."
+            )
+        self.in_channels, self.out_dim = in_channels, out_dim
+        self.patch_size = self.min_length = patch_size
+        self.embed = nn.Conv1d(in_channels, hidden_dim, patch_size, stride=patch_size)
+        layer = nn.TransformerEncoderLayer(
+            hidden_dim,
+            n_heads,
+            4 * hidden_dim,
+            dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.layers = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(hidden_dim)
+        self.head = nn.Linear(hidden_dim, out_dim)
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        """Patch features of shape ``(batch, hidden_dim, n_patches)``."""
+        pad = -x.shape[2] % self.patch_size
+        tokens = self.embed(F.pad(x, (0, pad))).transpose(1, 2)  # (batch, n, hidden)
+        tokens = tokens + _sinusoid(tokens.shape[1], tokens.shape[2], tokens)
+        return self.norm(self.layers(tokens)).transpose(1, 2)
+
+    def pool(self, features: Tensor) -> Tensor:
+        """Mean over patches, then a linear projection."""
+        return self.head(features.mean(dim=2))  # (batch, out_dim)
+
+
+def _sinusoid(n: int, dim: int, like: Tensor) -> Tensor:
+    """Sinusoidal position encodings of shape ``(n, dim)``."""
+    position = torch.arange(n, device=like.device, dtype=torch.float32)[:, None]
+    freq = torch.exp(
+        torch.arange(0, dim, 2, device=like.device, dtype=torch.float32)
+        * (-math.log(10000.0) / dim)
+    )
+    table = torch.zeros(n, dim, device=like.device)
+    table[:, 0::2] = torch.sin(position * freq)
+    table[:, 1::2] = torch.cos(position * freq[: dim // 2])
+    return table.to(like.dtype)
+
+
+#: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.
+ENCODERS: dict[str, type[Encoder]] = {"cnn": CNN, "transformer": Transformer}
+
+
+def build_encoder(
+    encoder: str | type[nn.Module] | nn.Module,
+    in_channels: int,
+    out_dim: int,
+    params: dict[str, Any] | None = None,
+) -> nn.Module:
+    """Build an encoder from a registry name or a class; pass an instance through.
+
+    Parameters
+    ----------
+    encoder : str, class or nn.Module
+        A name in :data:`ENCODERS`, an encoder class, or a built module.
+    in_channels : int
+        Input channels.
+    out_dim : int
+        Representation size.
+    params : dict, optional
+        Extra keyword arguments for the class.
+
+    Returns
+    -------
+    nn.Module
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones).
+    TypeError
+        If ``encoder`` is neither a name, a class nor a module, or ``params`` are
+        not accepted by the class.
+
+    Examples
+    --------
+    >>> build_encoder("cnn", 1, 8, {"hidden_dim": 4, "depth": 1}).out_dim
+    8
+    """
+    found = resolve_name(encoder, ENCODERS, "encoder", "encoder")
+    if isinstance(found, nn.Module):
+        return found
+    if not (isinstance(found, type) and issubclass(found, nn.Module)):
+        raise TypeError(
+            "The 'encoder' parameter must be a name in "
+            f"{sorted(ENCODERS)}, an nn.Module class or instance; got {encoder!r}."
+        )
+    try:
+        return found(in_channels, out_dim, **(params or {}))
+    except TypeError as err:
+        raise TypeError(
+            f"Could not build {found.__name__} with encoder_params={params!r}: {err}"
+        ) from None

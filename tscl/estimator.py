@@ -1,0 +1,336 @@
+"""``ContrastiveEncoder``: the scikit-learn facade over methods, encoders and views."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from tscl import augment as augment_module
+from tscl import encoders, methods, training
+from tscl._validation import as_3d, check_param, resolve_name
+
+__all__ = ["ContrastiveEncoder", "encode"]
+
+
+class ContrastiveEncoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Learn representations of time series by contrastive self-supervision.
+
+    ``fit`` pretrains an encoder on unlabelled series with a self-supervised
+    method; ``transform`` maps series to fixed-size vectors for any downstream
+    scikit-learn model. Inputs are standardised per channel with statistics
+    learned in ``fit``.
+
+    Parameters
+    ----------
+    method : str or Method class, default="simclr"
+        Self-supervised method; a name in :data:`tscl.methods.METHODS`.
+    encoder : str or encoder class, default="cnn"
+        Network; a name in :data:`tscl.encoders.ENCODERS`.
+    augment : Augmentation or callable, optional
+        Makes each view, ``augment(x, generator) -> x'`` on ``(batch, channels,
+        time)`` tensors. ``None`` uses :func:`tscl.augment.default_augmentation`.
+    n_components : int, default=128
+        Size of the representation returned by ``transform``.
+    n_epochs : int, default=50
+        Passes over the training data.
+    batch_size : int, default=64
+        Series per step (capped at the number of samples).
+    learning_rate : float, default=1e-3
+        AdamW learning rate, decayed with a cosine schedule.
+    encoder_params : dict, optional
+        Extra arguments of the encoder class, e.g. ``{"hidden_dim": 32}``.
+    method_params : dict, optional
+        Extra arguments of the method class, e.g. ``{"temperature": 0.2}``.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and augmentations.
+    verbose : int, default=0
+        Show a progress bar during ``fit`` when > 0.
+
+    Attributes
+    ----------
+    encoder_ : nn.Module
+        The trained encoder, on the CPU, in eval mode.
+    history_ : dict
+        Per-epoch ``loss``, ``epoch_time`` and ``learning_rate``, and ``n_steps``.
+    mean_, scale_ : ndarray of shape (n_channels,)
+        Per-channel standardisation learned in ``fit``.
+    n_features_in_ : int
+        ``X.shape[1]`` seen in ``fit`` (timesteps for 2-D input, channels for 3-D).
+    n_channels_in_ : int
+        Channels seen in ``fit``.
+
+    See Also
+    --------
+    tscl.load : Read a model written by :meth:`save`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tscl import ContrastiveEncoder
+    >>> X = np.random.default_rng(0).normal(size=(32, 2, 64))
+    >>> enc = ContrastiveEncoder(n_components=8, n_epochs=1, random_state=0,
+    ...                          encoder_params={"hidden_dim": 8, "depth": 2})
+    >>> enc.fit_transform(X).shape
+    (32, 8)
+    """
+
+    def __init__(
+        self,
+        method: Any = "simclr",
+        encoder: Any = "cnn",
+        *,
+        augment: Any = None,
+        n_components: int = 128,
+        n_epochs: int = 50,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        encoder_params: dict[str, Any] | None = None,
+        method_params: dict[str, Any] | None = None,
+        device: str = "auto",
+        random_state: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        self.method = method
+        self.encoder = encoder
+        self.augment = augment
+        self.n_components = n_components
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.encoder_params = encoder_params
+        self.method_params = method_params
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _check_params(self) -> None:
+        for name in ("n_components", "n_epochs", "batch_size"):
+            check_param(
+                getattr(self, name),
+                name,
+                owner=self,
+                kind=numbers.Integral,
+                interval=(1, None),
+                closed="left",
+            )
+        check_param(self.learning_rate, "learning_rate", owner=self, interval=(0, None))
+        check_param(self.verbose, "verbose", owner=self, kind=(numbers.Integral, bool))
+        for name in ("encoder_params", "method_params"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, dict):
+                raise TypeError(
+                    f"The '{name}' parameter must be a dict or None; got {value!r}."
+                )
+        resolve_name(self.method, methods.METHODS, "method", "method")
+        resolve_name(self.encoder, encoders.ENCODERS, "encoder", "encoder")
+        if self.augment is not None and not callable(self.augment):
+            raise TypeError(
+                "The 'augment' parameter must be an augmentation (a "
+                f"callable on tensors) or None; got {self.augment!r}."
+            )
+
+    def _validate(self, X: Any, reset: bool) -> np.ndarray:
+        """Check ``X`` and return it standardised-ready as a 3-D array."""
+        dtype = getattr(X, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "USV":
+            raise TypeError(
+                f"X must hold real numbers; got dtype {dtype}. Convert "
+                "it first, e.g. X.astype(np.float32)."
+            )
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            allow_nd=True,
+            dtype=[np.float32, np.float64],
+            ensure_all_finite=False,
+        )
+        return as_3d(X)
+
+    def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
+        """Pretrain the encoder on ``X``; labels ``y`` are ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+(n_samples, n_channels, n_timesteps)
+            Training series, with no NaN or inf.
+        y : None
+            Ignored; present for scikit-learn compatibility.
+
+        Returns
+        -------
+        self : ContrastiveEncoder
+        """
+        self._check_params()
+        X3 = self._validate(X, reset=True)
+        n_samples, n_channels, n_timesteps = X3.shape
+        if n_samples < 2:
+            raise ValueError(
+                f"ContrastiveEncoder needs at least 2 samples to contrast; got "
+                f"n_samples = {n_samples} (1 sample)."
+                if n_samples == 1
+                else f"ContrastiveEncoder needs at least 2 samples; got {n_samples}."
+            )
+        device = training.resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        aug = (
+            self.augment
+            if self.augment is not None
+            else (augment_module.default_augmentation())
+        )
+        self.mean_, self.scale_ = _channel_stats(X3)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = methods.build_method(
+                self.method, self._build_encoder(n_channels), self.method_params
+            )
+            _check_length(n_timesteps, model.encoder, aug)
+            self.history_ = training.train(
+                model,
+                self._standardize(X3),
+                augment_module.Views(aug, n=2),
+                n_epochs=self.n_epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                device=device,
+                seed=seed,
+                verbose=self.verbose,
+            )
+        self.encoder_ = model.encoder.cpu().eval()
+        self.n_channels_in_ = n_channels
+        self._n_features_out = self.n_components
+        return self
+
+    def _build_encoder(self, n_channels: int) -> torch.nn.Module:
+        encoder = encoders.build_encoder(
+            self.encoder, n_channels, self.n_components, self.encoder_params
+        )
+        if isinstance(self.encoder, torch.nn.Module):
+            encoder = copy.deepcopy(encoder)  # never train the user's instance
+        return encoder
+
+    def _standardize(self, X3: np.ndarray) -> np.ndarray:
+        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Encode each series of ``X`` into a vector of ``n_components``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+(n_samples, n_channels, n_timesteps)
+            Series with the channels seen in ``fit``; with 3-D input the length
+            may differ from ``fit``'s.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            float64 for float64 input, else float32.
+        """
+        check_is_fitted(self)
+        X3 = self._validate(X, reset=False)
+        if X3.shape[1] != self.n_channels_in_:
+            raise ValueError(
+                f"X has {X3.shape[1]} channel(s), but ContrastiveEncoder "
+                f"was fitted with {self.n_channels_in_}."
+            )
+        _check_length(X3.shape[2], self.encoder_, None)
+        return encode(
+            self.encoder_,
+            self._standardize(X3),
+            self.device,
+            batch_size=max(self.batch_size, 256),
+        ).astype(X3.dtype, copy=False)
+
+    def save(self, path: Any) -> ContrastiveEncoder:
+        """Write the fitted model to directory ``path`` in a format that runs no code.
+
+        ``config.json`` holds the parameters and fitted statistics,
+        ``encoder.pt`` the weights (read back with ``weights_only=True``) and
+        ``history.json`` the training history. See :func:`tscl.load`.
+
+        Parameters
+        ----------
+        path : str or Path
+            A new or empty directory, or one written by an earlier ``save``.
+
+        Returns
+        -------
+        self : ContrastiveEncoder
+        """
+        from tscl import persistence
+
+        persistence.save(self, path)
+        return self
+
+
+def _channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation (1 where a channel is constant)."""
+    mean = X3.mean(axis=(0, 2), dtype=np.float64)
+    scale = X3.std(axis=(0, 2), dtype=np.float64)
+    scale[scale < 1e-12] = 1.0
+    return mean, scale
+
+
+def _check_length(n_timesteps: int, encoder: torch.nn.Module, aug: Any) -> None:
+    needed = max(getattr(encoder, "min_length", 1), getattr(aug, "min_length", 1))
+    if n_timesteps < needed:
+        raise ValueError(
+            f"Series of {n_timesteps} timestep(s) are too short: the encoder and "
+            f"augmentations need at least {needed}. Use longer windows, a smaller "
+            "patch_size, or an augmentation without cropping."
+        )
+
+
+def encode(
+    encoder: torch.nn.Module, X3: np.ndarray, device: str, batch_size: int = 256
+) -> np.ndarray:
+    """Run ``encoder`` on ``X3`` in eval mode, in batches, and return a NumPy array.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps ``(batch, channels, time)`` to ``(batch, dim)``; left on its device.
+    X3 : ndarray of shape (n_samples, n_channels, n_timesteps)
+        Input series.
+    device : str
+        Where to compute (``"auto"`` picks CUDA when available).
+    batch_size : int, default=256
+        Series per forward pass; the result does not depend on it.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, dim), float32
+    """
+    target = training.resolve_device(device)
+    model = encoder if target.type == "cpu" else copy.deepcopy(encoder).to(target)
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(X3), batch_size):
+            chunk = torch.tensor(X3[start : start + batch_size], dtype=torch.float32)
+            out.append(model(chunk.to(target)).float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(out)

@@ -1,0 +1,170 @@
+"""The pretraining loop shared by every method: batches, views, optimiser, progress.
+
+``train`` never branches on the method: it asks the method for a loss on two views
+and calls its ``on_step_end`` after each step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from tscl.methods import Method
+
+__all__ = ["resolve_device", "train"]
+
+ViewMaker = Callable[[Tensor, torch.Generator | None], list[Tensor]]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:1"`` into a usable device.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"`` picks CUDA when it is available, else the CPU.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        For a malformed name, or a CUDA device on a machine without CUDA.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, str) and device.lower() == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got "
+            f"{device!r}."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was asked for but CUDA is not available here (torch "
+            f"{torch.__version__}). Use device='auto' or 'cpu', or install a CUDA "
+            "build of torch."
+        )
+    return resolved
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[Tensor]:
+    """Shuffled index batches; a last batch of one sample is dropped."""
+    order = torch.randperm(n, generator=generator)
+    batches = list(order.split(batch_size))
+    if len(batches) > 1 and len(batches[-1]) < 2:
+        batches.pop()
+    return batches
+
+
+def train(
+    method: Method,
+    X: np.ndarray,
+    views: ViewMaker,
+    *,
+    n_epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float = 1e-4,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    verbose: int | bool = 0,
+) -> dict[str, Any]:
+    """Pretrain ``method`` on ``X`` and return the per-epoch history.
+
+    Parameters
+    ----------
+    method : Method
+        The self-supervised method (owns the encoder); trained in place.
+    X : ndarray of shape (n_samples, n_channels, n_timesteps)
+        Training series, float32 or float64 (trained in float32).
+    views : callable
+        ``views(batch, generator)`` returns two augmented views of a batch.
+    n_epochs : int
+        Passes over ``X``.
+    batch_size : int
+        Samples per step (capped at ``n_samples``).
+    learning_rate : float
+        AdamW learning rate, with a cosine decay to 0 over the run.
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
+    device : torch.device or str, default="cpu"
+        Where the model, the batches and the augmentations live.
+    seed : int, default=0
+        Seeds the shuffling and the augmentation generator.
+    verbose : int or bool, default=0
+        Show a progress bar when true.
+
+    Returns
+    -------
+    dict
+        ``loss`` (mean per epoch), ``epoch_time`` (seconds per epoch),
+        ``learning_rate`` (at the end of each epoch), ``n_steps``.
+
+    Raises
+    ------
+    RuntimeError
+        If the loss becomes NaN or infinite; the message gives the epoch, the step
+        and the learning rate.
+    """
+    device = torch.device(device)
+    data = torch.tensor(X, dtype=torch.float32)  # copies, so read-only input is fine
+    if device.type == "cuda":
+        data = data.pin_memory()
+    shuffle = torch.Generator().manual_seed(seed)
+    aug_gen = torch.Generator(device=device).manual_seed(seed + 1)
+    batch_size = min(batch_size, len(data))
+    steps_per_epoch = len(_batches(len(data), batch_size, torch.Generator()))
+    total = n_epochs * steps_per_epoch
+    method.to(device).train()
+    optimizer = torch.optim.AdamW(
+        method.parameters(), lr=learning_rate, weight_decay=weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    history: dict[str, Any] = {"loss": [], "epoch_time": [], "learning_rate": []}
+    bar = tqdm(total=total, disable=not verbose, desc="pretraining", unit="step")
+    step = 0
+    for epoch in range(n_epochs):
+        start, losses = time.perf_counter(), []
+        for index in _batches(len(data), batch_size, shuffle):
+            batch = data[index].to(device, non_blocking=True)
+            x1, x2 = views(batch, aug_gen)
+            loss = method(x1, x2)
+            if not torch.isfinite(loss):
+                bar.close()
+                raise RuntimeError(
+                    f"The training loss became {loss.item()} at epoch {epoch + 1}, "
+                    f"step {step + 1} (learning rate {scheduler.get_last_lr()[0]:.3g})."
+                    " Lower learning_rate, check the input scale, or use float32."
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            method.on_step_end(step, total)
+            losses.append(loss.item())
+            bar.update(1)
+            bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.4f}")
+        history["loss"].append(float(np.mean(losses)) if losses else math.nan)
+        history["epoch_time"].append(time.perf_counter() - start)
+        history["learning_rate"].append(scheduler.get_last_lr()[0])
+    bar.close()
+    history["n_steps"] = step
+    method.eval()
+    return history

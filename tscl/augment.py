@@ -222,8 +222,8 @@ class Crop(Augmentation):
         u = _rand((batch, 2), generator, x)
         span = (low + (high - low) * u[:, :1]) * (length - 1)  # (batch, 1)
         start = u[:, 1:] * (length - 1 - span)  # (batch, 1)
-        grid = torch.linspace(0, 1, length, device=x.device, dtype=x.dtype)
-        pos = start + span * grid  # (batch, length), fractional indices
+        steps = torch.arange(length, device=x.device, dtype=x.dtype)
+        pos = start + (span / (length - 1)) * steps  # (batch, length), fractional
         left = pos.floor().long().clamp(0, length - 1)
         right = (left + 1).clamp(max=length - 1)
         weight = (pos - left).unsqueeze(1)  # (batch, 1, length)

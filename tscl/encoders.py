@@ -19,7 +19,14 @@ from torch import Tensor, nn
 
 from tscl._validation import check_param, check_tensor, resolve_name
 
-__all__ = ["CNN", "ENCODERS", "Encoder", "Transformer", "build_encoder"]
+__all__ = [
+    "CNN",
+    "ENCODERS",
+    "Encoder",
+    "Transformer",
+    "build_encoder",
+    "output_size",
+]
 
 
 class Encoder(nn.Module):
@@ -272,6 +279,37 @@ def _sinusoid(n: int, dim: int, like: Tensor) -> Tensor:
     table[:, 0::2] = torch.sin(position * freq)
     table[:, 1::2] = torch.cos(position * freq[: dim // 2])
     return table.to(like.dtype)
+
+
+def output_size(encoder: nn.Module) -> int:
+    """Return an encoder's representation size, its ``out_dim`` attribute.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Any encoder; tscl's own and user modules that follow the interface.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If the module has no integer ``out_dim``.
+
+    Examples
+    --------
+    >>> output_size(CNN(1, out_dim=8, hidden_dim=4, depth=1))
+    8
+    """
+    out_dim = getattr(encoder, "out_dim", None)
+    if not isinstance(out_dim, int):
+        raise TypeError(
+            f"The encoder {type(encoder).__name__} must have an integer 'out_dim' "
+            "attribute (the size of its output), as tscl.encoders do."
+        )
+    return out_dim
 
 
 #: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.

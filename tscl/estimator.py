@@ -297,7 +297,8 @@ def _check_length(n_timesteps: int, encoder: torch.nn.Module, aug: Any) -> None:
     needed = max(getattr(encoder, "min_length", 1), getattr(aug, "min_length", 1))
     if n_timesteps < needed:
         raise ValueError(
-            f"Series of {n_timesteps} timestep(s) are too short: the encoder and "
+            f"Series of {n_timesteps} timestep(s) (n_features = {n_timesteps} for "
+            f"2-D input) are too short: the encoder and "
             f"augmentations need at least {needed}. Use longer windows, a smaller "
             "patch_size, or an augmentation without cropping."
         )

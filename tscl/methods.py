@@ -14,7 +14,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from tscl import losses
+from tscl import encoders, losses
 from tscl._validation import check_param, resolve_name
 
 __all__ = ["METHODS", "Method", "SimCLR", "build_method", "projection_head"]
@@ -108,22 +108,12 @@ class SimCLR(Method):
             closed="left",
         )
         self.encoder = encoder
-        self.head = projection_head(_out_dim(encoder), projection_dim)
+        self.head = projection_head(encoders.output_size(encoder), projection_dim)
         self.criterion = losses.NTXent(temperature)
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         """NT-Xent between the projections of two views."""
         return self.criterion(self.head(self.encoder(x1)), self.head(self.encoder(x2)))
-
-
-def _out_dim(encoder: nn.Module) -> int:
-    out_dim = getattr(encoder, "out_dim", None)
-    if not isinstance(out_dim, int):
-        raise TypeError(
-            f"The encoder {type(encoder).__name__} must have an integer 'out_dim' "
-            "attribute (the size of its output), as tscl.encoders do."
-        )
-    return out_dim
 
 
 #: Methods by name. ``ContrastiveEncoder(method=...)`` takes a name or a class.

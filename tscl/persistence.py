@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import tempfile
 import warnings
 from pathlib import Path
@@ -28,8 +29,8 @@ FILES = ("config.json", "encoder.pt", "history.json")
 def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
     if isinstance(value, str):
         return value.lower()
-    cls = value if isinstance(value, type) else type(value)
-    for name, registered in registry.items():
+    cls = value if isinstance(value, type) else None  # an instance's settings
+    for name, registered in registry.items():  # are not stored, so refuse it
         if cls is registered:
             return name
     raise TypeError(
@@ -248,7 +249,7 @@ def load(path: str | os.PathLike[str]) -> Any:
         raise ValueError(
             f"{root} has no encoder.pt; the model is incomplete."
         ) from None
-    except (RuntimeError, EOFError, KeyError, TypeError) as err:
+    except (RuntimeError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as err:
         raise ValueError(
             f"{root / 'encoder.pt'} could not be read as this model's "
             f"weights ({str(err).splitlines()[0]})."

@@ -1,0 +1,198 @@
+"""The ``tscl`` command line: ``pretrain``, ``embed`` and ``demo``.
+
+Every error a user can cause (a missing file, bad data, an unknown name) is
+printed as one line, ``tscl: error: ...``, with exit status 1 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load_data", "main"]
+
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, ImportError)
+
+
+def load_data(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read training data from a ``.npy`` array or a UCR ``.tsv`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.npy`` file of shape ``(n, t)`` or ``(n, c, t)`` (read without
+        pickle), or a UCR ``*.tsv`` file whose first column (the label) is
+        dropped.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file cannot be read as such data or has another extension.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"Data file not found: {file}. Pass a .npy array of "
+            "shape (n, t) or (n, c, t), or a UCR _TRAIN.tsv file."
+        )
+    suffix = file.suffix.lower()
+    if suffix == ".npy":
+        try:
+            return np.load(file, allow_pickle=False)
+        except ValueError as err:
+            raise ValueError(
+                f"{file} is not a readable .npy array ({err}). Save "
+                "numeric data with np.save(path, X)."
+            ) from None
+    if suffix == ".tsv":
+        from tscl import datasets
+
+        X, _ = datasets.load_ucr_file(file)
+        return X
+    raise ValueError(
+        f"Unsupported data file {file}: expected a .npy array or a UCR .tsv file."
+    )
+
+
+def _pretrain(args: argparse.Namespace) -> None:
+    from tscl import ContrastiveEncoder, persistence
+
+    out = Path(args.out)
+    persistence._check_target(out)  # fail before training, not after
+    X = load_data(args.data)
+    model = ContrastiveEncoder(
+        args.method,
+        args.encoder,
+        n_components=args.n_components,
+        n_epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        device=args.device,
+        random_state=args.seed,
+        verbose=1,
+    )
+    model.fit(X)
+    model.save(out)
+    print(
+        f"Saved model to {out} (final loss {model.history_['loss'][-1]:.4f}; "
+        f"history in {out / 'history.json'})."
+    )
+
+
+def _embed(args: argparse.Namespace) -> None:
+    import tscl
+
+    model = tscl.load(args.model)
+    Z = model.transform(load_data(args.data))
+    out = Path(args.out)
+    if out.suffix != ".npy":
+        raise ValueError(f"--out must end in .npy; got {out}.")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"The folder of --out does not exist: {out.parent}.")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".npy")
+    os.close(fd)
+    try:
+        np.save(tmp, Z)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    print(f"Wrote {Z.shape[0]} embeddings of size {Z.shape[1]} to {out}.")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from tscl.demo import run_demo
+
+    run_demo(
+        args.data_dir,
+        args.out,
+        device=args.device,
+        n_epochs=args.epochs,
+        seed=args.seed,
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tscl", description="Self-supervised contrastive learning for time series."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "pretrain",
+        help="pretrain an encoder on unlabelled series",
+        description="Pretrain a contrastive encoder and save it.",
+    )
+    p.add_argument("data", help=".npy array (n, t) or (n, c, t), or UCR _TRAIN.tsv")
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument("--method", default="simclr", help="method name (default simclr)")
+    p.add_argument("--encoder", default="cnn", help="encoder name (default cnn)")
+    p.add_argument("--epochs", type=int, default=50, help="passes over the data")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--n-components", type=int, default=128, help="representation size")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.set_defaults(run=_pretrain)
+    e = sub.add_parser(
+        "embed",
+        help="embed series with a pretrained model",
+        description="Write the representations of DATA to a .npy.",
+    )
+    e.add_argument("model", help="model directory from `tscl pretrain`")
+    e.add_argument("data", help=".npy array or UCR .tsv file")
+    e.add_argument("--out", required=True, help="output .npy file")
+    e.set_defaults(run=_embed)
+    d = sub.add_parser(
+        "demo",
+        help="pretrain on MIT-BIH, evaluate on Challenge 2017",
+        description="The end-to-end demo on the shipped ECG records.",
+    )
+    d.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    d.add_argument("--epochs", type=int, default=8, help="pretraining epochs")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with mitdb/ and challenge2017/ (default: datasets/)",
+    )
+    d.add_argument("--out", default="demo_output", help="folder for the figure")
+    d.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 on a user error (printed without a traceback).
+    """
+    args: Any = _parser().parse_args(argv)
+    try:
+        args.run(args)
+    except USER_ERRORS as err:
+        print(f"tscl: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

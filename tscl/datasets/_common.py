@@ -1,0 +1,158 @@
+"""Helpers that every loader shares: the shipped data folder, resampling, windows."""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import resample_poly
+
+from tscl._validation import check_param
+
+__all__ = ["resample", "shipped_data_dir", "sliding_windows"]
+
+
+def shipped_data_dir() -> Path:
+    """Return the repository's ``datasets/`` folder with the shipped demo records.
+
+    Returns
+    -------
+    path : Path
+        The absolute path of ``datasets/`` next to the ``tscl`` package.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder is absent, as in a non-editable (wheel) install.
+
+    Examples
+    --------
+    >>> path = shipped_data_dir()
+    >>> path.name, (path / "mitdb").is_dir(), (path / "challenge2017").is_dir()
+    ('datasets', True, True)
+    """
+    # Anchored on the package file, tscl/datasets/__init__.py (so that patching
+    # tscl.datasets.__file__ moves it): two levels up is the repository root.
+    package_file = sys.modules[__name__.rpartition(".")[0]].__file__ or __file__
+    path = Path(package_file).resolve().parents[2] / "datasets"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"The shipped data folder {path} does not exist: it comes with the tscl "
+            "source repository, not with a wheel install. Pass root= with the folder "
+            "that holds your copy of the data, or clone the tscl repository and "
+            "install it with 'pip install -e .'."
+        )
+    return path
+
+
+def resample(x: np.ndarray, fs_in: float, fs_out: float, axis: int = -1) -> np.ndarray:
+    """Resample ``x`` from ``fs_in`` to ``fs_out`` Hz with a polyphase filter.
+
+    The rate ratio is approximated by a fraction ``up / down`` with ``down <= 1000``
+    and passed to :func:`scipy.signal.resample_poly` (anti-aliasing FIR filter).
+
+    Parameters
+    ----------
+    x : array-like
+        The signal; time runs along ``axis``.
+    fs_in, fs_out : float
+        Sampling rates of ``x`` and of the result in Hz, > 0.
+    axis : int, default=-1
+        The time axis.
+
+    Returns
+    -------
+    y : ndarray
+        The resampled signal, about ``n * fs_out / fs_in`` long along ``axis``;
+        float32 for float32 input, float64 otherwise. A copy when the rates are equal.
+
+    Examples
+    --------
+    >>> x = np.sin(np.linspace(0, 20, 3600, dtype=np.float32))
+    >>> y = resample(x, 360, 100)
+    >>> y.shape, y.dtype
+    ((1000,), dtype('float32'))
+    """
+    for value, name in ((fs_in, "fs_in"), (fs_out, "fs_out")):
+        check_param(value, name, owner="resample", interval=(0, None))
+    x = np.asarray(x)
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    if fs_in == fs_out:
+        return x.astype(dtype, copy=True)
+    ratio = Fraction(fs_out / fs_in).limit_denominator(1000)
+    if ratio.numerator == 0:
+        raise ValueError(
+            f"Cannot resample from {fs_in} Hz to {fs_out} Hz: the ratio is below "
+            "1/1000. Resample in two steps."
+        )
+    y = resample_poly(x, ratio.numerator, ratio.denominator, axis=axis)
+    return np.asarray(y, dtype=dtype)
+
+
+def sliding_windows(x: np.ndarray, size: int, stride: int | None = None) -> np.ndarray:
+    """Cut a multichannel series into windows of ``size`` time steps.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_channels, n_timesteps)
+        The series.
+    size : int
+        Window length in time steps, >= 1.
+    stride : int, optional
+        Step between window starts, >= 1. ``None`` means ``size`` (no overlap).
+        A trailing part shorter than a window is dropped.
+
+    Returns
+    -------
+    windows : ndarray of shape (n_windows, n_channels, size)
+        A new array (not a view of ``x``) with ``x``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 2-D or is shorter than one window.
+
+    Examples
+    --------
+    >>> x = np.arange(10).reshape(1, 10)
+    >>> sliding_windows(x, 4).shape
+    (2, 1, 4)
+    >>> sliding_windows(x, 4, stride=3)[:, 0]
+    array([[0, 1, 2, 3],
+           [3, 4, 5, 6],
+           [6, 7, 8, 9]])
+    """
+    stride = size if stride is None else stride
+    for value, name in ((size, "size"), (stride, "stride")):
+        check_param(value, name, owner="sliding_windows", kind=numbers.Integral,
+                    interval=(1, None), closed="left")  # fmt: skip
+    x = np.asarray(x)
+    if x.ndim != 2:
+        raise ValueError(
+            f"x must have shape (n_channels, n_timesteps); got {x.shape}. For a "
+            "single-channel 1-D series pass x[np.newaxis]."
+        )
+    if x.shape[1] < size:
+        raise ValueError(
+            f"The series has {x.shape[1]} time steps, fewer than one window of "
+            f"{size}. Use a shorter window or a longer series."
+        )
+    view = sliding_window_view(x, size, axis=1)[:, ::stride]  # (C, n_windows, size)
+    return view.transpose(1, 0, 2).copy()  # (n_windows, C, size)
+
+
+def _interpolate_nan(x: np.ndarray) -> np.ndarray:
+    """Fill NaN along the last axis linearly; an all-NaN channel becomes zeros."""
+    x = np.array(x, dtype=np.float64)
+    steps = np.arange(x.shape[-1])
+    for row in x.reshape(-1, x.shape[-1]):
+        bad = np.isnan(row)
+        if bad.all():
+            row[:] = 0.0
+        elif bad.any():
+            row[bad] = np.interp(steps[bad], steps[~bad], row[~bad])
+    return x

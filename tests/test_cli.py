@@ -1,0 +1,126 @@
+"""The `tscl` command line: pretrain, embed, demo, help and user errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tscl
+from tscl.cli import load_data, main
+
+ROOT = Path(__file__).resolve().parents[1]
+ECG200_TRAIN = ROOT / "datasets" / "ucr" / "ECG200" / "ECG200_TRAIN.tsv"
+FAST = ["--epochs", "1", "--batch-size", "16", "--n-components", "8", "--seed", "0"]
+
+
+@pytest.fixture
+def npy(tmp_path):
+    X = np.random.default_rng(0).normal(size=(24, 2, 48)).astype(np.float32)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    return path
+
+
+def test_pretrain_then_embed_round_trip(npy, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    assert main(["pretrain", str(npy), "--out", str(model_dir), *FAST]) == 0
+    assert "Saved model" in capsys.readouterr().out
+    history = json.loads((model_dir / "history.json").read_text())
+    assert len(history["loss"]) == 1
+    out = tmp_path / "Z.npy"
+    assert main(["embed", str(model_dir), str(npy), "--out", str(out)]) == 0
+    Z = np.load(out)
+    assert Z.shape == (24, 8)
+    np.testing.assert_allclose(Z, tscl.load(model_dir).transform(np.load(npy)))
+
+
+def test_pretrain_on_ucr_tsv_drops_the_label_column(tmp_path):
+    model_dir = tmp_path / "m"
+    assert main(["pretrain", str(ECG200_TRAIN), "--out", str(model_dir), *FAST]) == 0
+    model = tscl.load(model_dir)
+    assert model.n_features_in_ == 96  # 97 columns minus the label
+
+
+def test_load_data_reads_npy_and_tsv(npy):
+    assert load_data(npy).shape == (24, 2, 48)
+    assert load_data(ECG200_TRAIN).shape == (100, 96)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.npy", "not found"),
+        (lambda d: _write(d / "bad.npy", b"not an array"), "not a readable .npy"),
+        (lambda d: _write(d / "data.csv", b"1,2,3"), "Unsupported data file"),
+        (lambda d: _save(d / "nan.npy", np.full((8, 32), np.nan)), "NaN"),
+        (lambda d: _save(d / "cl.npy", np.zeros((8, 500, 12))), "transpose"),
+        (lambda d: _save(d / "obj.npy", np.array(["a", "b"])), "real numbers"),
+    ],
+)
+def test_pretrain_user_errors_exit_1_with_one_line(tmp_path, capsys, make, message):
+    data = make(tmp_path)
+    code = main(["pretrain", str(data), "--out", str(tmp_path / "m"), *FAST])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("tscl: error:")
+    assert message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "m" / "config.json").exists()
+
+
+def test_unknown_method_lists_valid_names(npy, tmp_path, capsys):
+    code = main(["pretrain", str(npy), "--out", str(tmp_path / "m"), "--method", "x"])
+    assert code == 1
+    assert "Valid names: 'simclr'" in capsys.readouterr().err
+
+
+def test_pretrain_refuses_foreign_directory_before_training(npy, tmp_path, capsys):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    assert main(["pretrain", str(npy), "--out", str(target), *FAST]) == 1
+    assert "not a tscl model" in capsys.readouterr().err
+    assert (target / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+def test_embed_errors(npy, tmp_path, capsys):
+    assert main(["embed", str(tmp_path), str(npy), "--out", "z.npy"]) == 1
+    assert "not a tscl model directory" in capsys.readouterr().err
+    assert main(["embed", str(tmp_path / "nope"), str(npy), "--out", "z.npy"]) == 1
+    assert "No model directory" in capsys.readouterr().err
+
+
+def test_demo_on_cuda_without_gpu_is_a_clear_error(capsys):
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["demo", "--device", "cuda", "--epochs", "1"]) == 1
+    assert "CUDA is not available" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["pretrain"], ["embed"], ["demo"]])
+def test_help_for_each_command(command):
+    result = subprocess.run(
+        [sys.executable, "-m", "tscl", *command, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert "usage: tscl" in result.stdout
+
+
+def _write(path, content):
+    path.write_bytes(content)
+    return path
+
+
+def _save(path, array):
+    np.save(path, array)
+    return path

@@ -1,0 +1,206 @@
+"""Tests for tscl.encoders: the shared interface of every registered encoder."""
+
+import inspect
+
+import pytest
+import torch
+from torch import nn
+
+from tscl.encoders import CNN, ENCODERS, Encoder, Transformer, build_encoder
+
+ALL_ENCODERS = list(ENCODERS.values())
+IDS = [cls.__name__ for cls in ALL_ENCODERS]
+
+
+def _tiny_params(cls: type) -> dict:
+    """Small settings for any encoder class, keeping only those it takes."""
+    small = {"hidden_dim": 8, "depth": 2, "n_heads": 2, "patch_size": 4}
+    accepted = inspect.signature(cls).parameters
+    return {k: v for k, v in small.items() if k in accepted}
+
+
+def _build(cls: type, in_channels: int, out_dim: int = 6) -> Encoder:
+    torch.manual_seed(0)
+    return cls(in_channels, out_dim, **_tiny_params(cls))
+
+
+def test_registry_names_are_lowercase_encoder_classes():
+    assert set(ENCODERS) >= {"cnn", "transformer"}
+    for name, cls in ENCODERS.items():
+        assert name == name.lower()
+        assert issubclass(cls, Encoder)
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+@pytest.mark.parametrize(("batch", "channels"), [(2, 1), (3, 12), (5, 2)])
+@pytest.mark.parametrize("length", ["min", 37, 64])
+def test_forward_backward(cls, batch, channels, length):
+    encoder = _build(cls, channels)
+    time = encoder.min_length if length == "min" else length
+    x = torch.randn(batch, channels, time)
+    out = encoder(x)
+    assert out.shape == (batch, encoder.out_dim) == (batch, 6)
+    assert torch.isfinite(out).all()
+    out.square().sum().backward()
+    for name, param in encoder.named_parameters():
+        assert param.grad is not None, f"{name} got no gradient"
+        assert torch.isfinite(param.grad).all(), name
+        assert param.grad.abs().sum() > 0, f"{name} got a zero gradient"
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_forward_features_shape(cls):
+    encoder = _build(cls, 3)
+    features = encoder.forward_features(torch.randn(4, 3, 40))
+    assert features.ndim == 3
+    assert features.shape[:2] == (4, 8)  # (batch, hidden_dim, time')
+    assert 1 <= features.shape[2] <= 40
+
+
+def test_forward_features_time_axis():
+    assert CNN(2, 4, hidden_dim=8, depth=2).forward_features(
+        torch.randn(3, 2, 50)
+    ).shape == (3, 8, 50)
+    transformer = Transformer(2, 4, hidden_dim=8, depth=1, n_heads=2, patch_size=8)
+    # 50 timesteps are padded to 56 = 7 patches of 8.
+    assert transformer.forward_features(torch.randn(3, 2, 50)).shape == (3, 8, 7)
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_wrong_channel_count_is_a_clear_error(cls):
+    encoder = _build(cls, 3)
+    with pytest.raises(ValueError, match=r"built for 3 channel\(s\).*with 2"):
+        encoder(torch.randn(4, 2, 32))
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_too_short_input_is_a_clear_error(cls):
+    encoder = _build(cls, 1)
+    with pytest.raises(ValueError, match=r"at least|non-empty"):
+        encoder(torch.randn(4, 1, encoder.min_length - 1))
+
+
+def test_transformer_too_short_message():
+    encoder = Transformer(1, 4, hidden_dim=8, depth=1, n_heads=2, patch_size=8)
+    assert encoder.min_length == 8
+    with pytest.raises(ValueError, match="Transformer needs series of at least 8"):
+        encoder(torch.randn(2, 1, 7))
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_bad_input_types(cls):
+    encoder = _build(cls, 1)
+    with pytest.raises(TypeError, match="floating-point"):
+        encoder(torch.ones(2, 1, 32, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"unsqueeze\(1\)"):
+        encoder(torch.randn(2, 32))
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_output_does_not_depend_on_the_rest_of_the_batch(cls):
+    encoder = _build(cls, 2).eval()
+    x = torch.randn(8, 2, 48)
+    with torch.no_grad():
+        together = encoder(x)
+        alone = torch.cat([encoder(x[i : i + 1]) for i in range(len(x))])
+        shuffled = encoder(x.flip(0)).flip(0)
+    torch.testing.assert_close(together, alone, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(together, shuffled, rtol=1e-4, atol=1e-5)
+
+
+def test_cnn_accepts_any_length_and_receptive_field_is_local():
+    encoder = CNN(1, 4, hidden_dim=8, depth=2, kernel_size=3).eval()
+    x = torch.randn(1, 1, 64)
+    y = x.clone()
+    y[..., -1] += 10.0
+    with torch.no_grad():
+        fx, fy = encoder.forward_features(x), encoder.forward_features(y)
+    # Receptive field 1 + 2 * 2 * (2**2 - 1) = 13: early steps cannot see the end.
+    torch.testing.assert_close(fx[..., :50], fy[..., :50])
+    assert not torch.allclose(fx[..., -1], fy[..., -1])
+
+
+@pytest.mark.parametrize("dtype", [torch.float64])
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_runs_in_float64(cls, dtype):
+    encoder = _build(cls, 2).to(dtype)
+    out = encoder(torch.randn(3, 2, 32, dtype=dtype))
+    assert out.dtype == dtype
+    assert torch.isfinite(out).all()
+
+
+# ---------------------------------------------------------------- build_encoder
+
+
+@pytest.mark.parametrize("name", list(ENCODERS))
+def test_build_encoder_by_name(name):
+    cls = ENCODERS[name]
+    encoder = build_encoder(name.upper(), 3, 5, _tiny_params(cls))
+    assert type(encoder) is cls
+    assert encoder.out_dim == 5
+    assert encoder.in_channels == 3
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_build_encoder_by_class_and_instance(cls):
+    built = build_encoder(cls, 2, 4, _tiny_params(cls))
+    assert type(built) is cls
+    assert built(torch.randn(2, 2, 32)).shape == (2, 4)
+    assert build_encoder(built, 99, 99) is built  # instances pass through
+
+
+def test_build_encoder_unknown_name_lists_valid_names():
+    with pytest.raises(ValueError, match="Unknown encoder 'rnn'") as info:
+        build_encoder("rnn", 1, 4)
+    for name in ENCODERS:
+        assert repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [42, nn.Linear(2, 2).weight, dict])
+def test_build_encoder_rejects_other_objects(bad):
+    with pytest.raises(TypeError, match="'encoder' parameter must be"):
+        build_encoder(bad, 1, 4)
+
+
+def test_build_encoder_accepts_any_module_class():
+    class Custom(nn.Module):
+        def __init__(self, in_channels: int, out_dim: int) -> None:
+            super().__init__()
+            self.out_dim = out_dim
+            self.linear = nn.Linear(in_channels, out_dim)
+
+    assert build_encoder(Custom, 2, 3).out_dim == 3
+
+
+def test_build_encoder_bad_params_are_a_type_error():
+    with pytest.raises(TypeError, match=r"Could not build CNN.*'n_layers'"):
+        build_encoder("cnn", 1, 4, {"n_layers": 3})
+
+
+# ---------------------------------------------------------- constructor checks
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: CNN(1, 4, kernel_size=4), ValueError, "odd kernel_size"),
+        (lambda: CNN(1, 4, kernel_size=0), ValueError, "'kernel_size'"),
+        (lambda: CNN(0, 4), ValueError, "'in_channels' parameter of CNN"),
+        (lambda: CNN(1, 0), ValueError, "'out_dim' parameter of CNN"),
+        (lambda: CNN(1, 4, depth=0), ValueError, "'depth'"),
+        (lambda: CNN(1, 4, hidden_dim=8.0), TypeError, "'hidden_dim'"),
+        (lambda: CNN(True, 4), TypeError, "'in_channels'"),
+        (
+            lambda: Transformer(1, 4, hidden_dim=10, n_heads=4),
+            ValueError,
+            "hidden_dim divisible by n_heads",
+        ),
+        (lambda: Transformer(1, 4, n_heads=0), ValueError, "'n_heads'"),
+        (lambda: Transformer(1, 4, patch_size=0), ValueError, "'patch_size'"),
+        (lambda: Transformer(1, 4, dropout=1.0), ValueError, "'dropout'"),
+        (lambda: Transformer(1, 4, dropout="0"), TypeError, "'dropout'"),
+    ],
+)
+def test_bad_constructor_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()

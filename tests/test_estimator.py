@@ -1,0 +1,184 @@
+"""ContrastiveEncoder: scikit-learn integration, input checks and real data."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from tscl import ContrastiveEncoder, augment, datasets
+from tscl.encoders import CNN
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"hidden_dim": 8, "depth": 2}
+
+
+def tiny(**kwargs) -> ContrastiveEncoder:
+    params = {
+        "n_components": 8,
+        "n_epochs": 2,
+        "batch_size": 16,
+        "encoder_params": TINY,
+        "random_state": 0,
+        "device": "cpu",
+    }
+    params.update(kwargs)
+    return ContrastiveEncoder(**params)
+
+
+def two_class(n=40, channels=1, length=64, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    t = np.linspace(0, 1, length)
+    freq = np.where(y == 0, 3.0, 9.0)[:, None, None]
+    X = np.sin(2 * np.pi * freq * t) + 0.2 * rng.normal(size=(n, channels, length))
+    return X.astype(np.float32), y
+
+
+def test_fit_transform_shapes_and_dtypes():
+    X, _ = two_class()
+    enc = tiny().fit(X)
+    assert enc.transform(X).shape == (40, 8)
+    assert enc.transform(X).dtype == np.float32
+    assert enc.transform(X.astype(np.float64)).dtype == np.float64
+    assert enc.n_channels_in_ == 1
+    assert enc.n_features_in_ == 1
+    assert len(enc.history_["loss"]) == 2
+    assert enc.history_["n_steps"] == 6
+
+
+def test_univariate_2d_equals_3d_with_one_channel():
+    X, _ = two_class()
+    a = tiny().fit(X[:, 0]).transform(X[:, 0])
+    b = tiny().fit(X).transform(X)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_multichannel_and_other_length_at_transform():
+    X, _ = two_class(channels=3)
+    enc = tiny().fit(X)
+    assert enc.transform(X[:, :, :48]).shape == (40, 8)  # 3-D: any length
+
+
+def test_same_random_state_same_result_and_global_rng_untouched():
+    X, _ = two_class()
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a = tiny().fit(X).transform(X)
+    after = torch.rand(1)
+    assert torch.equal(before, after)
+    np.testing.assert_array_equal(a, tiny().fit(X).transform(X))
+    assert not np.allclose(a, tiny(random_state=1).fit(X).transform(X))
+
+
+def test_user_encoder_instance_is_not_trained_in_place():
+    X, _ = two_class()
+    mine = CNN(1, out_dim=8, hidden_dim=8, depth=2)
+    before = [p.detach().clone() for p in mine.parameters()]
+    tiny(encoder=mine).fit(X)
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, mine.parameters(), strict=True)
+    )
+
+
+def test_pipeline_with_classifier_learns_the_task():
+    X, y = two_class(n=60)
+    pipe = make_pipeline(tiny(n_epochs=5), LogisticRegression(max_iter=1000))
+    assert pipe.fit(X[::2], y[::2]).score(X[1::2], y[1::2]) >= 0.9
+
+
+def test_grid_search_with_nested_augment_parameter():
+    X, y = two_class(n=40)
+    pipe = make_pipeline(
+        tiny(n_epochs=1, augment=augment.Jitter(0.03)), LogisticRegression()
+    )
+    grid = GridSearchCV(
+        pipe, {"contrastiveencoder__augment__sigma": [0.01, 0.1]}, cv=2
+    ).fit(X, y)
+    assert grid.best_params_["contrastiveencoder__augment__sigma"] in (0.01, 0.1)
+    assert len(grid.cv_results_["mean_test_score"]) == 2
+
+
+def test_clone_and_pickle_round_trip():
+    X, _ = two_class()
+    enc = tiny(augment=augment.Crop() + augment.Jitter(0.05))
+    assert clone(enc).get_params()["augment"].augmentations[1].sigma == 0.05
+    enc.fit(X)
+    again = pickle.loads(pickle.dumps(enc))
+    np.testing.assert_array_equal(again.transform(X), enc.transform(X))
+    assert next(again.encoder_.parameters()).device.type == "cpu"
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    X, _ = two_class()
+    out = tiny().set_output(transform="pandas").fit(X[:, 0]).transform(X[:, 0])
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns)[:2] == ["contrastiveencoder0", "contrastiveencoder1"]
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "match"),
+    [
+        (np.full((8, 32), np.nan), ValueError, "NaN"),
+        (np.full((8, 32), np.inf), ValueError, "infinite"),
+        (np.zeros((8, 500, 12)), ValueError, r"X\.transpose\(0, 2, 1\)"),
+        (np.zeros((2, 3, 4, 5)), ValueError, "4-D"),
+        (np.zeros((0, 32)), ValueError, "sample"),
+        (np.zeros((1, 32)), ValueError, "at least 2 samples"),
+        (np.zeros((8, 1)), ValueError, "too short"),
+        (np.array([["a", "b"], ["c", "d"]]), TypeError, "real numbers"),
+    ],
+)
+def test_bad_input_is_rejected_before_training(X, error, match):
+    with pytest.raises(error, match=match):
+        tiny().fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"method": "simclrr"}, ValueError, "Valid names: 'simclr'"),
+        ({"encoder": "resnet9"}, ValueError, "'cnn', 'transformer'"),
+        ({"n_epochs": 0}, ValueError, "n_epochs"),
+        ({"batch_size": 2.5}, TypeError, "batch_size"),
+        ({"learning_rate": -1.0}, ValueError, "learning_rate"),
+        ({"device": "tpu:7"}, ValueError, "device"),
+        ({"augment": "jitter"}, TypeError, "augment"),
+        ({"encoder_params": {"hidden_dims": 3}}, TypeError, "hidden_dims"),
+    ],
+)
+def test_bad_parameters_name_the_fix(params, error, match):
+    X, _ = two_class()
+    with pytest.raises(error, match=match):
+        tiny(**params).fit(X)
+
+
+def test_transform_checks_channels_and_fitted():
+    X, _ = two_class(channels=2)
+    with pytest.raises(Exception, match="not fitted"):
+        tiny().transform(X)
+    enc = tiny().fit(X)
+    with pytest.raises(ValueError, match="features"):
+        enc.transform(X[:, :1])
+
+
+def test_transformer_encoder_too_short_series():
+    X, _ = two_class(length=6)
+    with pytest.raises(ValueError, match="at least 8"):
+        tiny(encoder="transformer", encoder_params={"hidden_dim": 8}).fit(X)
+
+
+def test_real_ecg200_probe_beats_chance():
+    X_train, y_train, X_test, y_test = datasets.load_ucr(
+        "ECG200", root=ROOT / "datasets" / "ucr"
+    )
+    pipe = make_pipeline(tiny(n_epochs=3), LogisticRegression(max_iter=1000))
+    score = pipe.fit(X_train, y_train).score(X_test, y_test)
+    assert score > 0.7  # majority class is 0.64

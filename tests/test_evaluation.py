@@ -1,0 +1,93 @@
+"""Probes and the supervised baseline."""
+
+import numpy as np
+import pytest
+import torch
+
+from tscl.encoders import CNN
+from tscl.evaluation import EncoderClassifier, linear_probe, scores
+
+TINY = {"hidden_dim": 8, "depth": 2}
+
+
+def sines(n=40, length=32, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(["slow", "fast"], n // 2)
+    freq = np.where(y == "slow", 2.0, 5.0)[:, None]
+    t = np.linspace(0, 1, length)
+    return np.sin(2 * np.pi * freq * t) + 0.1 * rng.normal(size=(n, length)), y
+
+
+def test_scores_restricts_macro_f1_to_given_labels():
+    y_true = ["N", "A", "O", "~", "~"]
+    y_pred = ["N", "A", "O", "N", "A"]
+    assert scores(y_true, y_pred)["accuracy"] == pytest.approx(0.6)
+    assert scores(y_true, y_pred, f1_labels=["O"])["macro_f1"] == 1.0
+
+
+def test_linear_probe_separable_and_returns_model():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 30)
+    Z = rng.normal(size=(90, 5)) + 4 * np.eye(3, 5)[y]
+    result = linear_probe(Z[::2], y[::2], Z[1::2], y[1::2])
+    assert result["accuracy"] > 0.95
+    assert result["macro_f1"] > 0.95
+    assert result["y_pred"].shape == (45,)
+    assert result["fit_time"] >= 0
+    assert result["model"].predict(Z[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("Z_train", "Z_test", "match"),
+    [
+        (np.zeros((4, 3)), np.zeros((4, 2)), "features"),
+        (np.zeros((4, 3, 2)), np.zeros((4, 3)), "2-D"),
+        (np.full((4, 3), np.nan), np.zeros((4, 3)), "NaN"),
+    ],
+)
+def test_linear_probe_errors(Z_train, Z_test, match):
+    with pytest.raises(ValueError, match=match):
+        linear_probe(Z_train, [0, 1, 0, 1], Z_test, [0, 1, 0, 1])
+
+
+def test_encoder_classifier_learns_string_labels():
+    X, y = sines()
+    clf = EncoderClassifier(
+        n_components=8, n_epochs=20, batch_size=8, encoder_params=TINY, random_state=0
+    ).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (40, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert set(clf.predict(X)) <= {"slow", "fast"}
+    assert clf.score(X, y) > 0.9
+
+
+def test_encoder_classifier_fine_tunes_a_copy_of_init_encoder():
+    X, y = sines()
+    init = CNN(1, out_dim=8, **TINY)
+    before = [p.detach().clone() for p in init.parameters()]
+    clf = EncoderClassifier(init_encoder=init, n_epochs=2, batch_size=8).fit(X, y)
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, init.parameters(), strict=True)
+    )
+    assert clf.predict(X).shape == (40,)
+
+
+def test_encoder_classifier_is_deterministic():
+    X, y = sines()
+    make = lambda: EncoderClassifier(  # noqa: E731
+        n_components=8, n_epochs=2, encoder_params=TINY, random_state=3
+    )
+    np.testing.assert_array_equal(
+        make().fit(X, y).predict_proba(X), make().fit(X, y).predict_proba(X)
+    )
+
+
+def test_encoder_classifier_rejects_bad_input():
+    X, y = sines()
+    with pytest.raises(ValueError, match="n_epochs"):
+        EncoderClassifier(n_epochs=0).fit(X, y)
+    X_bad = X.copy()
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        EncoderClassifier(n_epochs=1).fit(X_bad, y)

@@ -1,0 +1,235 @@
+"""Tests for tscl.training: the fit loop and device resolution."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tscl.augment import Jitter, Scaling, Views, default_augmentation
+from tscl.encoders import CNN
+from tscl.methods import Method, SimCLR
+from tscl.training import resolve_device, train
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+def _sinusoids(n: int = 32, length: int = 64, seed: int = 0) -> np.ndarray:
+    """Two classes of noisy sinusoids (slow and fast), shape (n, 1, length)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, length)
+    freq = np.where(np.arange(n) % 2 == 0, 2.0, 7.0)[:, None]
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    X = np.sin(2 * np.pi * freq * t + phase) + 0.1 * rng.normal(size=(n, length))
+    return X[:, None, :].astype(np.float32)
+
+
+def _method(seed: int = 0, in_channels: int = 1) -> SimCLR:
+    torch.manual_seed(seed)
+    encoder = CNN(in_channels, out_dim=8, hidden_dim=8, depth=2)
+    return SimCLR(encoder, projection_dim=8, temperature=0.5)
+
+
+def _train(method: Method, X: np.ndarray, **kwargs):
+    options = {
+        "n_epochs": 2,
+        "batch_size": 8,
+        "learning_rate": 3e-3,
+        "seed": 0,
+    }
+    options.update(kwargs)
+    return train(method, X, Views(Scaling(0.1) + Jitter(0.05)), **options)
+
+
+def test_history_has_per_epoch_losses_and_step_count():
+    X = _sinusoids(n=32)
+    history = _train(_method(), X, n_epochs=3, batch_size=8)
+    assert set(history) >= {"loss", "epoch_time", "learning_rate", "n_steps"}
+    assert len(history["loss"]) == len(history["epoch_time"]) == 3
+    assert len(history["learning_rate"]) == 3
+    assert all(math.isfinite(v) and v > 0 for v in history["loss"])
+    assert all(t >= 0 for t in history["epoch_time"])
+    assert history["n_steps"] == 3 * 4
+    # Cosine decay ends at zero.
+    assert history["learning_rate"][0] > history["learning_rate"][1]
+    assert history["learning_rate"][-1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_last_batch_of_one_sample_is_dropped():
+    history = _train(_method(), _sinusoids(n=33), n_epochs=2, batch_size=8)
+    assert history["n_steps"] == 2 * 4  # 8 + 8 + 8 + 8 (+ 1 dropped)
+
+
+def test_batch_size_is_capped_at_the_number_of_samples():
+    history = _train(_method(), _sinusoids(n=6), n_epochs=2, batch_size=64)
+    assert history["n_steps"] == 2
+
+
+def test_method_is_left_in_eval_mode_and_trained_in_place():
+    method = _method()
+    before = [p.detach().clone() for p in method.encoder.parameters()]
+    _train(method, _sinusoids())
+    assert not method.training
+    assert not method.encoder.training
+    after = list(method.encoder.parameters())
+    assert all(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_same_seed_gives_identical_weights():
+    X = _sinusoids()
+    first, second, other = _method(), _method(), _method()
+    _train(first, X, seed=3)
+    _train(second, X, seed=3)
+    _train(other, X, seed=4)
+    for a, b in zip(
+        first.state_dict().values(), second.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(
+            first.state_dict().values(), other.state_dict().values(), strict=True
+        )
+    )
+
+
+def test_does_not_touch_the_input_or_the_global_rng():
+    X = _sinusoids()
+    X.setflags(write=False)  # read-only input is fine
+    copy = X.copy()
+    method = _method()
+    torch.manual_seed(123)
+    expected = torch.rand(1)
+    torch.manual_seed(123)
+    _train(method, X, n_epochs=1)
+    np.testing.assert_array_equal(X, copy)
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_loss_decreases_on_two_classes_of_sinusoids():
+    X = _sinusoids(n=64, length=64)
+    history = train(
+        _method(),
+        X,
+        Views(default_augmentation()),
+        n_epochs=6,
+        batch_size=16,
+        learning_rate=5e-3,
+        seed=0,
+    )
+    losses = history["loss"]
+    assert losses[-1] < losses[0]
+    assert np.mean(losses[-2:]) < np.mean(losses[:2])
+
+
+def test_float64_input_is_trained_in_float32():
+    history = _train(_method(), _sinusoids().astype(np.float64), n_epochs=1)
+    assert math.isfinite(history["loss"][0])
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    _train(_method(), _sinusoids(n=8), n_epochs=1, verbose=1)
+    assert "pretraining" in capsys.readouterr().err
+
+
+class _NaNAfter(Method):
+    """A method whose loss becomes NaN at a given call."""
+
+    def __init__(self, bad_call: int) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.encoder = CNN(1, out_dim=4, hidden_dim=4, depth=1)
+        self.bad_call = bad_call
+        self.calls = 0
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        loss = (self.encoder(x1) - self.encoder(x2)).square().mean()
+        return loss * math.nan if self.calls >= self.bad_call else loss
+
+
+def test_nan_loss_raises_naming_epoch_step_and_learning_rate():
+    # 32 samples in batches of 8: 4 steps per epoch, so call 6 is epoch 2, step 6.
+    with pytest.raises(RuntimeError) as info:
+        _train(_NaNAfter(bad_call=6), _sinusoids(n=32), n_epochs=3, learning_rate=0.01)
+    message = str(info.value)
+    assert "nan" in message
+    assert "epoch 2" in message
+    assert "step 6" in message
+    assert "learning rate" in message
+    assert "Lower learning_rate" in message
+
+
+def test_nan_loss_on_the_first_step():
+    with pytest.raises(RuntimeError, match=r"epoch 1, step 1 \(learning rate 0.01\)"):
+        _train(_NaNAfter(bad_call=1), _sinusoids(n=16), learning_rate=0.01)
+
+
+def test_on_step_end_is_called_after_every_step():
+    calls = []
+
+    class Recording(SimCLR):
+        def on_step_end(self, step: int, total_steps: int) -> None:
+            calls.append((step, total_steps))
+
+    torch.manual_seed(0)
+    method = Recording(CNN(1, 4, hidden_dim=4, depth=1), projection_dim=4)
+    _train(method, _sinusoids(n=16), n_epochs=2, batch_size=8)
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+# ---------------------------------------------------------------- resolve_device
+
+
+def test_resolve_device_auto():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("AUTO").type == expected
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu")])
+def test_resolve_device_cpu(device):
+    assert resolve_device(device) == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+@pytest.mark.parametrize("device", ["cuda", "cuda:1", torch.device("cuda")])
+def test_resolve_device_cuda_without_cuda_is_a_clear_error(device):
+    with pytest.raises(ValueError, match="CUDA is not available") as info:
+        resolve_device(device)
+    assert "device='auto'" in str(info.value)
+
+
+@pytest.mark.parametrize("device", ["gpu0", "cuda:x", "", None])
+def test_resolve_device_garbage_is_a_value_error(device):
+    with pytest.raises(ValueError, match="'device' parameter must be"):
+        resolve_device(device)
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_trains_on_cuda():
+    seen = []
+
+    class Recording(Views):
+        def __call__(self, x, generator=None):
+            views = super().__call__(x, generator)
+            seen.extend(v.device.type for v in views)
+            return views
+
+    method = _method()
+    history = train(
+        method,
+        _sinusoids(),
+        Recording(default_augmentation()),
+        n_epochs=1,
+        batch_size=8,
+        learning_rate=1e-3,
+        device="cuda",
+    )
+    assert history["n_steps"] == 4
+    assert seen
+    assert set(seen) == {"cuda"}
+    assert all(p.device.type == "cuda" for p in method.encoder.parameters())
+    out = method.encoder(torch.randn(2, 1, 64, device="cuda"))
+    assert out.device.type == "cuda"

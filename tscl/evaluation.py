@@ -109,7 +109,7 @@ def linear_probe(
     --------
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 50)
-    >>> Z = rng.normal(size=(100, 4)) + y[:, None]
+    >>> Z = rng.normal(size=(100, 4)) + 2 * y[:, None]
     >>> result = linear_probe(Z[::2], y[::2], Z[1::2], y[1::2])
     >>> result["accuracy"] > 0.8
     True
@@ -187,7 +187,8 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
     >>> t = np.linspace(0, 1, 32)
     >>> X = np.sin(2 * np.pi * (2 + 3 * y[:, None]) * t)
     >>> X = X + 0.1 * rng.normal(size=(40, 32))
-    >>> clf = EncoderClassifier(n_components=8, n_epochs=20, random_state=0,
+    >>> clf = EncoderClassifier(n_components=8, n_epochs=20, batch_size=8,
+    ...                         random_state=0,
     ...                         encoder_params={"hidden_dim": 8, "depth": 2})
     >>> clf.fit(X, y).score(X, y) > 0.9
     True

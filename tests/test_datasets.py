@@ -11,6 +11,7 @@ import pytest
 import scipy.io
 
 from tscl import datasets
+from tscl.datasets import _common
 
 wfdb = pytest.importorskip("wfdb")
 
@@ -122,7 +123,7 @@ def test_challenge2017_errors(tmp_path):
 
 def test_shipped_data_dir(monkeypatch, tmp_path):
     assert datasets.shipped_data_dir() == SHIPPED
-    monkeypatch.setattr(datasets, "__file__", str(tmp_path / "tscl" / "datasets.py"))
+    monkeypatch.setattr(_common, "SHIPPED_DATA", tmp_path / "datasets")
     with pytest.raises(FileNotFoundError, match="Pass root="):
         datasets.shipped_data_dir()
     with pytest.raises(FileNotFoundError, match="clone the tscl repository"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +13,9 @@ from scipy.signal import resample_poly
 from tscl._validation import check_param
 
 __all__ = ["resample", "shipped_data_dir", "sliding_windows"]
+
+#: The repository's ``datasets/`` folder (present in a source checkout only).
+SHIPPED_DATA = Path(__file__).resolve().parents[2] / "datasets"
 
 
 def shipped_data_dir() -> Path:
@@ -37,8 +39,7 @@ def shipped_data_dir() -> Path:
     """
     # Anchored on the package file, tscl/datasets/__init__.py (so that patching
     # tscl.datasets.__file__ moves it): two levels up is the repository root.
-    package_file = sys.modules[__name__.rpartition(".")[0]].__file__ or __file__
-    path = Path(package_file).resolve().parents[2] / "datasets"
+    path = SHIPPED_DATA
     if not path.is_dir():
         raise FileNotFoundError(
             f"The shipped data folder {path} does not exist: it comes with the tscl "

@@ -153,8 +153,12 @@ def _plot(
     history: dict[str, Any], Z: np.ndarray, labels: np.ndarray, path: Path
 ) -> None:
     """Loss curve and a t-SNE map of the record embeddings, coloured by class."""
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError(
+            "The demo's figure needs matplotlib: pip install tscl[plot]"
+        ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.manifold import TSNE
@@ -219,6 +223,7 @@ def run_demo(
         Per-method fold scores, the table, timings and the PNG's path.
     """
     start = time.perf_counter()
+    training.resolve_device(device)  # a bad device fails before any work
     root = Path(data_dir) if data_dir is not None else datasets.shipped_data_dir()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from tscl.augment import (
     Crop,
     Jitter,
     Permutation,
+    RandomCrop,
     Scaling,
     Views,
     default_augmentation,
@@ -24,11 +25,19 @@ from tscl.augment import (
 
 def _all_augmentations() -> list[Augmentation]:
     singles = [cls() for cls in AUGMENTATIONS.values()]
-    return [*singles, Compose([cls() for cls in AUGMENTATIONS.values()])]
+    keeping = [cls() for cls in AUGMENTATIONS.values() if cls.keeps_length]
+    shortening = [cls() for cls in AUGMENTATIONS.values() if not cls.keeps_length]
+    return [*singles, Compose(keeping), Compose([*keeping, *shortening])]
 
 
 ALL_AUGMENTATIONS = _all_augmentations()
-IDS = [type(a).__name__ for a in ALL_AUGMENTATIONS]
+IDS = [
+    type(a).__name__ + ("" if a.keeps_length else "-shortening")
+    for a in ALL_AUGMENTATIONS
+]
+#: Augmentations whose output has the input's shape (``p`` then keeps samples).
+KEEPING = [a for a in ALL_AUGMENTATIONS if a.keeps_length]
+KEEPING_IDS = [i for a, i in zip(ALL_AUGMENTATIONS, IDS, strict=True) if a.keeps_length]
 SETTINGS = settings(deadline=None, max_examples=25)
 
 
@@ -38,6 +47,15 @@ def _gen(seed: int = 0) -> torch.Generator:
 
 def _with_p(aug: Augmentation, p: float) -> Augmentation:
     return clone(aug).set_params(p=p)
+
+
+def _out_shape(aug: Augmentation, x: torch.Tensor) -> tuple[int, ...]:
+    """The shape ``aug`` gives for ``x``: the same unless it shortens series."""
+    length = x.shape[-1]
+    for member in aug.augmentations if isinstance(aug, Compose) else [aug]:
+        if not member.keeps_length:
+            length = member.output_length(length)
+    return (*x.shape[:-1], length)
 
 
 # ---------------------------------------------------------------------- contract
@@ -55,7 +73,7 @@ def test_keeps_shape_dtype_device_and_input(aug):
     x = torch.randn(32, 3, 40, generator=_gen(1))
     before = x.clone()
     y = aug(x, _gen(0))
-    assert y.shape == x.shape
+    assert y.shape == _out_shape(aug, x)
     assert y.dtype == x.dtype
     assert y.device == x.device
     assert torch.equal(x, before)  # no in-place edits
@@ -78,7 +96,7 @@ def test_one_generator_gives_a_new_view_on_each_call(aug):
     assert not torch.equal(aug(x, generator), aug(x, generator))
 
 
-@pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
+@pytest.mark.parametrize("aug", KEEPING, ids=KEEPING_IDS)
 def test_p_zero_returns_an_equal_new_tensor(aug):
     x = torch.randn(16, 2, 40, generator=_gen(1))
     y = _with_p(aug, 0.0)(x, _gen(0))
@@ -87,7 +105,7 @@ def test_p_zero_returns_an_equal_new_tensor(aug):
     assert y.data_ptr() != x.data_ptr()  # a copy, not a view
 
 
-@pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
+@pytest.mark.parametrize("aug", KEEPING, ids=KEEPING_IDS)
 def test_p_half_transforms_some_samples_and_keeps_others_exactly(aug):
     x = torch.randn(256, 2, 40, generator=_gen(1))
     y = _with_p(aug, 0.5)(x, _gen(0))
@@ -104,7 +122,7 @@ def test_p_half_transforms_some_samples_and_keeps_others_exactly(aug):
 def test_channels_and_dtypes(aug, channels, dtype):
     x = torch.randn(8, channels, 32, generator=_gen(1), dtype=dtype)
     y = aug(x, _gen(0))
-    assert y.shape == x.shape
+    assert y.shape == _out_shape(aug, x)
     assert y.dtype == dtype
     assert torch.isfinite(y).all()
 
@@ -112,7 +130,7 @@ def test_channels_and_dtypes(aug, channels, dtype):
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
 def test_shortest_supported_length_works_and_shorter_is_rejected(aug):
     x = torch.randn(8, 2, aug.min_length, generator=_gen(1))
-    assert aug(x, _gen(0)).shape == x.shape
+    assert aug(x, _gen(0)).shape == _out_shape(aug, x)
     with pytest.raises(ValueError, match=r"at least|non-empty"):
         aug(torch.randn(8, 2, aug.min_length - 1), _gen(0))
 
@@ -140,7 +158,7 @@ def test_contract_over_generated_shapes_and_dtypes(
     x = torch.randn(batch, channels, length, dtype=dtype, generator=_gen(seed))
     before = x.clone()
     y = aug(x, _gen(seed))
-    assert y.shape == x.shape
+    assert y.shape == _out_shape(aug, x)
     assert y.dtype == dtype
     assert torch.equal(x, before)
     assert torch.isfinite(y).all()
@@ -171,7 +189,7 @@ def test_batched_no_loop_over_samples(aug):
     assert counts[0] == counts[1]  # the work is independent of the batch size
 
 
-@pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
+@pytest.mark.parametrize("aug", KEEPING, ids=KEEPING_IDS)
 def test_large_batch_runs(aug):
     x = torch.randn(4096, 1, 128, generator=_gen(1))
     y = _with_p(aug, 0.5)(x, _gen(0))
@@ -392,3 +410,42 @@ def test_set_params_does_not_validate():
     aug.set_params(sigma=-1.0)  # checked on call, not in set_params
     with pytest.raises(ValueError, match="sigma"):
         aug(torch.zeros(2, 1, 4))
+
+
+# -------------------------------------------------------------------- RandomCrop
+
+
+def test_random_crop_takes_contiguous_spans_of_fixed_length():
+    x = torch.arange(50.0).reshape(1, 1, 50).repeat(64, 3, 1)
+    y = RandomCrop(length=20)(x, _gen(0))
+    assert y.shape == (64, 3, 20)
+    steps = y[..., 1:] - y[..., :-1]
+    assert torch.equal(steps, torch.ones_like(steps))  # contiguous, not resized
+    assert torch.equal(y[:, 0], y[:, 2])  # channels share the span
+    starts = y[:, 0, 0]
+    assert starts.min() >= 0
+    assert starts.max() <= 30
+    assert len(starts.unique()) > 10  # spans start at many places
+
+
+def test_random_crop_fraction_and_centred_span_when_p_is_zero():
+    x = torch.arange(10.0).reshape(1, 1, 10)
+    assert RandomCrop(length=0.5)(x).shape == (1, 1, 5)
+    assert RandomCrop(length=4, p=0.0)(x).tolist() == [[[3.0, 4.0, 5.0, 6.0]]]
+    assert RandomCrop(length=10)(x).equal(x)
+
+
+def test_random_crop_errors():
+    with pytest.raises(ValueError, match=r"RandomCrop\(length=20\) needs series"):
+        RandomCrop(length=20)(torch.randn(2, 1, 10))
+    with pytest.raises(ValueError, match="'length' parameter"):
+        RandomCrop(length=1.5)(torch.randn(2, 1, 10))
+    with pytest.raises(ValueError, match="'length' parameter"):
+        RandomCrop(length=0)(torch.randn(2, 1, 10))
+
+
+def test_compose_with_a_shortening_member_refuses_p_below_one():
+    aug = Compose([RandomCrop(length=8), Jitter()], p=0.5)
+    with pytest.raises(ValueError, match="set p on the members"):
+        aug(torch.randn(2, 1, 16))
+    assert (RandomCrop(length=8) + Jitter())(torch.randn(2, 1, 16)).shape == (2, 1, 8)

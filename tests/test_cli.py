@@ -13,7 +13,18 @@ from tscl.cli import load_data, main
 
 ROOT = Path(__file__).resolve().parents[1]
 ECG200_TRAIN = ROOT / "datasets" / "ucr" / "ECG200" / "ECG200_TRAIN.tsv"
-FAST = ["--epochs", "1", "--batch-size", "16", "--n-components", "8", "--seed", "0"]
+FAST = [
+    "--epochs",
+    "1",
+    "--batch-size",
+    "16",
+    "--n-components",
+    "8",
+    "--seed",
+    "0",
+    "--encoder-params",
+    '{"hidden_dim": 8, "depth": 2}',
+]
 
 
 @pytest.fixture
@@ -85,6 +96,19 @@ def test_pretrain_refuses_foreign_directory_before_training(npy, tmp_path, capsy
     assert "not a tscl model" in capsys.readouterr().err
     assert (target / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+def test_encoder_params_reach_the_model(npy, tmp_path):
+    assert main(["pretrain", str(npy), "--out", str(tmp_path / "m"), *FAST]) == 0
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["params"]["encoder_params"] == {"hidden_dim": 8, "depth": 2}
+
+
+@pytest.mark.parametrize("text", ["{hidden_dim: 8}", "[8]"])
+def test_malformed_encoder_params(npy, tmp_path, capsys, text):
+    args = ["pretrain", str(npy), "--out", str(tmp_path / "m"), "--encoder-params"]
+    assert main([*args, text]) == 1
+    assert "--encoder-params must be a JSON object" in capsys.readouterr().err
 
 
 def test_embed_errors(npy, tmp_path, capsys):

@@ -169,6 +169,39 @@ def test_transform_checks_channels_and_fitted():
         enc.transform(X[:, :1])
 
 
+def test_transform_with_other_rank_names_the_fix():
+    X, _ = two_class()
+    enc2d = tiny(n_epochs=1).fit(X[:, 0])
+    with pytest.raises(ValueError, match=r"fitted on 2-D .* Pass X\[:, 0\]"):
+        enc2d.transform(X)
+    enc3d = tiny(n_epochs=1).fit(X)
+    with pytest.raises(ValueError, match=r"fitted on 3-D .* X\[:, None, :\]"):
+        enc3d.transform(X[:, 0])
+
+
+def test_submodules_are_reachable_from_the_package():
+    import tscl
+
+    assert tscl.datasets.load_ucr is datasets.load_ucr
+    assert tscl.evaluation.linear_probe.__name__ == "linear_probe"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = tscl.nope
+
+
+def test_random_crop_views_train_and_too_long_crops_fail_before_training():
+    X, _ = two_class(length=64)
+    enc = tiny(augment=augment.RandomCrop(length=32) + augment.Jitter()).fit(X)
+    assert enc.transform(X).shape == (40, 8)  # transform sees the full length
+    with pytest.raises(ValueError, match=r"RandomCrop\(length=100\) needs"):
+        tiny(augment=augment.RandomCrop(length=100)).fit(X)
+    with pytest.raises(ValueError, match="shortens series of 64 timesteps to 4"):
+        tiny(
+            encoder="transformer",
+            encoder_params={"hidden_dim": 8},
+            augment=augment.RandomCrop(length=4),
+        ).fit(X)
+
+
 def test_transformer_encoder_too_short_series():
     X, _ = two_class(length=6)
     with pytest.raises(ValueError, match="at least 8"):

@@ -37,6 +37,25 @@ def test_linear_probe_separable_and_returns_model():
     assert result["model"].predict(Z[:3]).shape == (3,)
 
 
+def test_linear_probe_picks_c_by_inner_cv_or_takes_a_fixed_one():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 40)
+    Z = rng.normal(size=(80, 30)) + 0.8 * y[:, None] * (np.arange(30) < 3)
+    auto = linear_probe(Z[::2], y[::2], Z[1::2], y[1::2])["model"][-1]
+    assert auto.best_params_["C"] in np.logspace(-3, 2, 6)
+    fixed = linear_probe(Z[::2], y[::2], Z[1::2], y[1::2], C=0.5)["model"][-1]
+    assert fixed.C == 0.5
+    rare = np.array([0] * 39 + [1])  # one sample of a class: no inner CV possible
+    assert linear_probe(Z[:40], rare, Z[40:], y[40:])["model"][-1].C == 1.0
+
+
+@pytest.mark.parametrize(("C", "error"), [(-1.0, ValueError), ("best", TypeError)])
+def test_linear_probe_rejects_bad_c(C, error):
+    Z, y = np.random.default_rng(0).normal(size=(20, 3)), np.repeat([0, 1], 10)
+    with pytest.raises(error, match="'C' parameter"):
+        linear_probe(Z, y, Z, y, C=C)
+
+
 @pytest.mark.parametrize(
     ("Z_train", "Z_test", "match"),
     [

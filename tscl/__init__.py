@@ -1,14 +1,45 @@
 """tscl: self-supervised contrastive learning for time series.
 
+``import tscl`` gives :class:`ContrastiveEncoder` and :func:`load`; the building
+blocks live in submodules (``tscl.augment``, ``tscl.encoders``, ``tscl.losses``,
+``tscl.methods``, ``tscl.datasets``, ``tscl.evaluation``, ...), which are also
+reachable as attributes of ``tscl`` and imported on first use.
+
 Examples
 --------
 >>> import tscl
 >>> tscl.ContrastiveEncoder(n_components=64)
 ContrastiveEncoder(n_components=64)
+>>> tscl.augment.Jitter(sigma=0.05)
+Jitter(sigma=0.05)
 """
+
+import importlib
+from types import ModuleType
 
 from tscl.estimator import ContrastiveEncoder
 from tscl.persistence import load
 
 __version__ = "0.1.0"
 __all__ = ["ContrastiveEncoder", "__version__", "load"]
+
+_SUBMODULES = {
+    "augment",
+    "cli",
+    "datasets",
+    "demo",
+    "encoders",
+    "evaluation",
+    "features",
+    "losses",
+    "methods",
+    "persistence",
+    "training",
+}
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule on first access, e.g. ``tscl.datasets``."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tscl.{name}")
+    raise AttributeError(f"module 'tscl' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""``python -m tscl`` runs the command line (also under ``torchrun``)."""
+"""``python -m tscl`` runs the command line."""
 
 from tscl.cli import main
 

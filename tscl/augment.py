@@ -27,6 +27,7 @@ __all__ = [
     "Crop",
     "Jitter",
     "Permutation",
+    "RandomCrop",
     "Scaling",
     "Views",
     "default_augmentation",
@@ -63,6 +64,8 @@ class Augmentation(BaseEstimator):
     p: float = 1.0
     #: Shortest series, in timesteps, the augmentation supports.
     min_length: int = 1
+    #: False for augmentations whose output is shorter than their input.
+    keeps_length: bool = True
 
     def __call__(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Return an augmented copy of ``x``.
@@ -89,10 +92,10 @@ class Augmentation(BaseEstimator):
                 f"timesteps; got {x.shape[-1]}. Use longer windows or lower its "
                 "segment/crop settings."
             )
-        if self.p == 0:
+        if self.p == 0 and self.keeps_length:
             return x.clone()
         y = self._transform(x, generator)
-        if self.p < 1:
+        if self.p < 1 and self.keeps_length:
             keep = _rand((x.shape[0], 1, 1), generator, x) >= self.p  # (batch, 1, 1)
             y = torch.where(keep, x, y)
         return y
@@ -232,6 +235,81 @@ class Crop(Augmentation):
         return torch.lerp(x.gather(2, left), x.gather(2, right), weight)
 
 
+class RandomCrop(Augmentation):
+    """Cut a random span of fixed length from each sample, without resizing.
+
+    Unlike the other augmentations this one shortens the series, to ``length``
+    timesteps (an int) or to ``round(length * time)`` (a float in (0, 1]). Two
+    views are then two stretches of the same series, as in TS2Vec's cropping and
+    CLOCS's temporal views; unlike :class:`Crop`, the time scale (a heart rate,
+    say) is kept. With probability ``1 - p`` a sample gets the centred span.
+
+    Parameters
+    ----------
+    length : int or float, default=0.5
+        Output length in timesteps (int >= 1), or as a fraction of the input
+        length (float in (0, 1]).
+    p : float, default=1.0
+        Probability that a sample's span starts at random rather than centred.
+
+    References
+    ----------
+    .. [1] Yue et al., TS2Vec, 2022, arXiv:2106.10466
+    .. [2] Kiyasseh et al., CLOCS, 2021, arXiv:2005.13249
+
+    Examples
+    --------
+    >>> x = torch.arange(10.0).reshape(1, 1, 10)
+    >>> RandomCrop(length=4, p=0.0)(x)  # the centred span
+    tensor([[[3., 4., 5., 6.]]])
+    >>> RandomCrop(length=0.5)(torch.randn(8, 2, 100)).shape
+    torch.Size([8, 2, 50])
+    """
+
+    keeps_length = False
+
+    def __init__(self, length: int | float = 0.5, p: float = 1.0) -> None:
+        self.length = length
+        self.p = p
+
+    def _check_params(self) -> None:
+        if isinstance(self.length, numbers.Integral):
+            check_param(
+                self.length,
+                "length",
+                owner=self,
+                kind=numbers.Integral,
+                interval=(1, None),
+                closed="left",
+            )
+        else:
+            check_param(
+                self.length, "length", owner=self, interval=(0, 1), closed="right"
+            )
+
+    def output_length(self, length: int) -> int:
+        """Length of the crops taken from series of ``length`` timesteps."""
+        if isinstance(self.length, numbers.Integral):
+            if self.length > length:
+                raise ValueError(
+                    f"RandomCrop(length={self.length}) needs series of at least "
+                    f"{self.length} timesteps; got {length}. Use longer windows or "
+                    "a smaller length."
+                )
+            return int(self.length)
+        return max(1, round(float(self.length) * length))
+
+    def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
+        batch, channels, length = x.shape
+        size = self.output_length(length)
+        u = _rand((batch, 2), generator, x)
+        random_start = (u[:, :1] * (length - size + 1)).long().clamp(max=length - size)
+        centred = torch.full_like(random_start, (length - size) // 2)
+        start = torch.where(u[:, 1:] < self.p, random_start, centred)  # (batch, 1)
+        index = start + torch.arange(size, device=x.device)  # (batch, size)
+        return x.gather(2, index.unsqueeze(1).expand(-1, channels, -1))
+
+
 class Permutation(Augmentation):
     """Cut each sample into random segments and shuffle their order.
 
@@ -323,6 +401,11 @@ class Compose(Augmentation):
         """Largest ``min_length`` of the chained augmentations."""
         return max((a.min_length for a in self.augmentations), default=1)
 
+    @property
+    def keeps_length(self) -> bool:  # type: ignore[override]
+        """Whether every chained augmentation keeps the series length."""
+        return all(getattr(a, "keeps_length", True) for a in self.augmentations)
+
     def _check_params(self) -> None:
         if not isinstance(self.augmentations, (list, tuple)) or not all(
             callable(a) for a in self.augmentations
@@ -330,6 +413,11 @@ class Compose(Augmentation):
             raise TypeError(
                 "The 'augmentations' parameter of Compose must be a list of "
                 f"augmentations; got {self.augmentations!r}."
+            )
+        if self.p != 1 and not self.keeps_length:
+            raise ValueError(
+                f"Compose(p={self.p}) cannot leave samples unchanged because a member "
+                "shortens the series (e.g. RandomCrop); set p on the members instead."
             )
 
     def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -400,5 +488,6 @@ AUGMENTATIONS: dict[str, type[Augmentation]] = {
     "jitter": Jitter,
     "scaling": Scaling,
     "crop": Crop,
+    "random_crop": RandomCrop,
     "permutation": Permutation,
 }

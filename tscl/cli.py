@@ -7,6 +7,7 @@ printed as one line, ``tscl: error: ...``, with exit status 1 and no traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -66,6 +67,22 @@ def load_data(path: str | os.PathLike[str]) -> np.ndarray:
     )
 
 
+def _json_dict(text: str | None, option: str) -> dict[str, Any] | None:
+    """Parse a JSON object given on the command line."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{option} must be a JSON object such as '{{\"hidden_dim\": 32}}'; "
+            f"got {text!r} ({err.msg})."
+        ) from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{option} must be a JSON object; got {text!r}.")
+    return value
+
+
 def _pretrain(args: argparse.Namespace) -> None:
     from tscl import ContrastiveEncoder, persistence
 
@@ -79,6 +96,8 @@ def _pretrain(args: argparse.Namespace) -> None:
         n_epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        encoder_params=_json_dict(args.encoder_params, "--encoder-params"),
+        method_params=_json_dict(args.method_params, "--method-params"),
         device=args.device,
         random_state=args.seed,
         verbose=1,
@@ -142,6 +161,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--n-components", type=int, default=128, help="representation size")
+    p.add_argument(
+        "--encoder-params",
+        default=None,
+        help="JSON object of encoder settings, e.g. '{\"hidden_dim\": 32}'",
+    )
+    p.add_argument(
+        "--method-params",
+        default=None,
+        help="JSON object of method settings, e.g. '{\"temperature\": 0.2}'",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.set_defaults(run=_pretrain)
@@ -160,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
         description="The end-to-end demo on the shipped ECG records.",
     )
     d.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    d.add_argument("--epochs", type=int, default=8, help="pretraining epochs")
+    d.add_argument("--epochs", type=int, default=30, help="pretraining epochs")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument(
         "--data-dir",

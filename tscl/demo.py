@@ -2,8 +2,11 @@
 
 The whole job on the real records shipped in ``datasets/``:
 
-1. SimCLR (NT-Xent, dilated residual CNN) pretrains on unlabelled 10 s windows
-   cut from the MIT-BIH records, resampled to 50 Hz.
+1. SimCLR (NT-Xent, dilated residual CNN) pretrains on unlabelled 30 s windows
+   cut from the MIT-BIH records (both leads), resampled to 50 Hz. The two views
+   of a window are two random 10 s stretches of it, scaled and jittered: the
+   encoder learns what stays the same along a recording (rhythm, morphology)
+   rather than what a per-sample distortion leaves.
 2. The 300 labelled Challenge 2017 records are cut into the same windows; a record
    is represented by the mean of its windows' representations.
 3. Stratified 5-fold cross-validation compares a linear probe on the pretrained
@@ -25,15 +28,22 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold
 
-from tscl import datasets, encoders, evaluation, features, training
+from tscl import augment, datasets, encoders, evaluation, features, training
 from tscl.estimator import ContrastiveEncoder, encode
 
 __all__ = ["run_demo"]
 
 FS = 50.0  # common rate, Hz: enough for R peaks and rhythm, cheap on a CPU
-WINDOW_S = 10.0  # window length, seconds
+WINDOW_S = 10.0  # evaluation window and view length, seconds
+CONTEXT_S = 30.0  # pretraining window: the views are two stretches of it
 F1_LABELS = ["N", "A", "O"]  # the challenge's F1 leaves out the noisy class "~"
 ENCODER_PARAMS = {"hidden_dim": 32, "depth": 6}
+#: Two random 10 s stretches of each 30 s window, scaled and jittered.
+VIEWS = (
+    augment.RandomCrop(length=int(FS * WINDOW_S))
+    + augment.Scaling(sigma=0.2)
+    + augment.Jitter(sigma=0.1)
+)
 N_COMPONENTS = 128
 
 
@@ -192,8 +202,8 @@ def run_demo(
     out_dir: str | Path = "demo_output",
     *,
     device: str = "auto",
-    n_epochs: int = 8,
-    supervised_epochs: int = 10,
+    n_epochs: int = 30,
+    supervised_epochs: int = 20,
     seed: int = 0,
     verbose: bool = True,
 ) -> dict[str, Any]:
@@ -208,9 +218,9 @@ def run_demo(
         Where the PNG and ``demo_results.json`` are written.
     device : str, default="auto"
         ``"cpu"``, ``"cuda"`` or ``"auto"``.
-    n_epochs : int, default=8
+    n_epochs : int, default=30
         SimCLR pretraining epochs.
-    supervised_epochs : int, default=10
+    supervised_epochs : int, default=20
         Epochs of the supervised baseline on each fold.
     seed : int, default=0
         Seeds pretraining, initialisation and the folds.
@@ -233,8 +243,8 @@ def run_demo(
             datasets.load_mitdb_windows(
                 root / "mitdb",
                 fs=FS,
-                window_s=WINDOW_S,
-                stride_s=WINDOW_S / 2,
+                window_s=CONTEXT_S,
+                stride_s=CONTEXT_S / 2,
                 lead=lead,
             )
             for lead in (0, 1)
@@ -244,7 +254,7 @@ def run_demo(
     raw300, _, _ = datasets.load_challenge2017(root / "challenge2017")
     windows, owner = _record_windows(signals)
     say(
-        f"MIT-BIH: {len(unlabelled)} unlabelled {WINDOW_S:.0f} s windows at "
+        f"MIT-BIH: {len(unlabelled)} unlabelled {CONTEXT_S:.0f} s windows at "
         f"{FS:.0f} Hz (both leads). Challenge 2017: {len(labels)} records "
         f"({_counts(labels)}), "
         f"{len(windows)} windows."
@@ -254,6 +264,7 @@ def run_demo(
         "cnn",
         n_components=N_COMPONENTS,
         encoder_params=ENCODER_PARAMS,
+        augment=VIEWS,
         n_epochs=n_epochs,
         batch_size=64,
         device=device,

@@ -73,6 +73,8 @@ class ContrastiveEncoder(
         ``X.shape[1]`` seen in ``fit`` (timesteps for 2-D input, channels for 3-D).
     n_channels_in_ : int
         Channels seen in ``fit``.
+    n_dims_in_ : int
+        Rank of ``X`` in ``fit`` (2 or 3); ``transform`` expects the same.
 
     See Also
     --------
@@ -219,8 +221,25 @@ class ContrastiveEncoder(
             )
         self.encoder_ = model.encoder.cpu().eval()
         self.n_channels_in_ = n_channels
+        self.n_dims_in_ = np.ndim(X)
         self._n_features_out = self.n_components
         return self
+
+    def _check_rank(self, X: Any) -> None:
+        """Refuse 2-D input after a 3-D fit and the reverse, naming the fix."""
+        fitted, given = getattr(self, "n_dims_in_", None), np.ndim(X)
+        if fitted is None or given == fitted or given not in (2, 3):
+            return
+        if fitted == 2:
+            fix = "X[:, 0]" if np.shape(X)[1] == 1 else "a 2-D array"
+            raise ValueError(
+                f"ContrastiveEncoder was fitted on 2-D input (n_samples, "
+                f"n_timesteps); got 3-D shape {np.shape(X)}. Pass {fix}."
+            )
+        raise ValueError(
+            f"ContrastiveEncoder was fitted on 3-D input (n_samples, n_channels, "
+            f"n_timesteps); got 2-D shape {np.shape(X)}. Pass X[:, None, :]."
+        )
 
     def _build_encoder(self, n_channels: int) -> torch.nn.Module:
         encoder = encoders.build_encoder(
@@ -249,6 +268,7 @@ class ContrastiveEncoder(
             float64 for float64 input, else float32.
         """
         check_is_fitted(self)
+        self._check_rank(X)
         X3 = self._validate(X, reset=False)
         if X3.shape[1] != self.n_channels_in_:
             raise ValueError(
@@ -301,6 +321,15 @@ def _check_length(n_timesteps: int, encoder: torch.nn.Module, aug: Any) -> None:
             f"2-D input) are too short: the encoder and "
             f"augmentations need at least {needed}. Use longer windows, a smaller "
             "patch_size, or an augmentation without cropping."
+        )
+    if aug is None or getattr(aug, "keeps_length", True):
+        return
+    view = aug(torch.zeros(1, 1, n_timesteps))  # shortening views: check them now
+    if view.shape[-1] < getattr(encoder, "min_length", 1):
+        raise ValueError(
+            f"The augmentation shortens series of {n_timesteps} timesteps to "
+            f"{view.shape[-1]}, shorter than the encoder's minimum of "
+            f"{encoder.min_length}. Crop less or use a smaller patch_size."
         )
 
 

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils import check_random_state
@@ -69,15 +70,18 @@ def linear_probe(
     Z_test: Any,
     y_test: Any,
     *,
-    C: float = 1.0,
+    C: float | str = "auto",
     class_weight: str | None = "balanced",
     f1_labels: list[Any] | None = None,
     max_iter: int = 2000,
+    random_state: int | None = 0,
 ) -> dict[str, Any]:
     """Fit a logistic regression on frozen representations and score it.
 
     Features are standardised on the training split; the model is an L2
-    logistic regression (lbfgs, multinomial for several classes).
+    logistic regression (lbfgs, multinomial for several classes). With
+    ``C="auto"`` its regularisation is chosen among ``10**-3 ... 10**2`` by
+    stratified cross-validation (macro-F1) on the training split only.
 
     Parameters
     ----------
@@ -85,14 +89,17 @@ def linear_probe(
         Representations, e.g. from ``ContrastiveEncoder.transform``.
     y_train, y_test : array-like of shape (n_samples,)
         Labels.
-    C : float, default=1.0
-        Inverse regularisation strength.
+    C : float or "auto", default="auto"
+        Inverse regularisation strength, or ``"auto"`` to pick it by inner
+        cross-validation (falls back to 1.0 when a class has < 2 samples).
     class_weight : {"balanced"} or None, default="balanced"
         Reweight classes inversely to their frequency.
     f1_labels : list, optional
         Classes averaged in the macro-F1 (all by default).
     max_iter : int, default=2000
         Solver iterations.
+    random_state : int or None, default=0
+        Seeds the inner cross-validation folds.
 
     Returns
     -------
@@ -129,7 +136,7 @@ def linear_probe(
         )
     model = make_pipeline(
         StandardScaler(),
-        LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter),
+        _logistic(C, y_train, class_weight, max_iter, random_state),
     )
     start = time.perf_counter()
     model.fit(Z_train, y_train)
@@ -141,6 +148,27 @@ def linear_probe(
         "y_pred": y_pred,
         "model": model,
     }
+
+
+def _logistic(
+    C: float | str,
+    y: Any,
+    class_weight: str | None,
+    max_iter: int,
+    random_state: int | None,
+) -> LogisticRegression | GridSearchCV:
+    """Build a logistic regression with a fixed ``C``, or one that picks it by CV."""
+    if C != "auto":
+        check_param(C, "C", owner="linear_probe", interval=(0, None))
+        return LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter)
+    n_splits = min(5, int(np.unique(np.asarray(y), return_counts=True)[1].min()))
+    if n_splits < 2:
+        return LogisticRegression(class_weight=class_weight, max_iter=max_iter)
+    folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+    model = LogisticRegression(class_weight=class_weight, max_iter=max_iter)
+    return GridSearchCV(
+        model, {"C": np.logspace(-3, 2, 6)}, cv=folds, scoring="f1_macro"
+    )
 
 
 class EncoderClassifier(ClassifierMixin, BaseEstimator):

@@ -93,6 +93,7 @@ def _config(estimator: Any) -> dict[str, Any]:
     fitted = {
         "n_features_in_": estimator.n_features_in_,
         "n_channels_in_": estimator.n_channels_in_,
+        "n_dims_in_": estimator.n_dims_in_,
         "mean_": estimator.mean_.tolist(),
         "scale_": estimator.scale_.tolist(),
     }
@@ -259,6 +260,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     estimator.scale_ = np.asarray(fitted["scale_"])
     estimator.n_features_in_ = fitted["n_features_in_"]
     estimator.n_channels_in_ = fitted["n_channels_in_"]
+    estimator.n_dims_in_ = fitted.get("n_dims_in_", 3)
     if "feature_names_in_" in fitted:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], object)
     estimator._n_features_out = estimator.n_components

@@ -212,6 +212,10 @@ def test_real_ecg200_probe_beats_chance():
     X_train, y_train, X_test, y_test = datasets.load_ucr(
         "ECG200", root=ROOT / "datasets" / "ucr"
     )
-    pipe = make_pipeline(tiny(n_epochs=3), LogisticRegression(max_iter=1000))
+    # The README's example: it printed 0.77 (the majority class gives 0.64).
+    encoder = ContrastiveEncoder(
+        n_epochs=20, encoder_params={"hidden_dim": 16, "depth": 4}, random_state=0
+    )
+    pipe = make_pipeline(encoder, LogisticRegression(max_iter=1000))
     score = pipe.fit(X_train, y_train).score(X_test, y_test)
-    assert score > 0.7  # majority class is 0.64
+    assert score > 0.72

@@ -167,6 +167,8 @@ class ContrastiveEncoder(
             dtype=[np.float32, np.float64],
             ensure_all_finite=False,
         )
+        if reset:
+            self.n_dims_in_ = X.ndim
         return as_3d(X)
 
     def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
@@ -221,15 +223,14 @@ class ContrastiveEncoder(
             )
         self.encoder_ = model.encoder.cpu().eval()
         self.n_channels_in_ = n_channels
-        self.n_dims_in_ = np.ndim(X)
         self._n_features_out = self.n_components
         return self
 
     def _check_rank(self, X: Any) -> None:
         """Refuse 2-D input after a 3-D fit and the reverse, naming the fix."""
-        fitted, given = getattr(self, "n_dims_in_", None), np.ndim(X)
+        fitted, given = getattr(self, "n_dims_in_", None), getattr(X, "ndim", None)
         if fitted is None or given == fitted or given not in (2, 3):
-            return
+            return  # lists and other array-likes are checked by validate_data
         if fitted == 2:
             fix = "X[:, 0]" if np.shape(X)[1] == 1 else "a 2-D array"
             raise ValueError(

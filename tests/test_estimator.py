@@ -134,6 +134,7 @@ def test_set_output_pandas():
         (np.zeros((1, 32)), ValueError, "at least 2 samples"),
         (np.zeros((8, 1)), ValueError, "too short"),
         (np.array([["a", "b"], ["c", "d"]]), TypeError, "real numbers"),
+        (np.array([[1.0, "x"], [2.0, 3.0]], dtype=object), TypeError, "'x'"),
     ],
 )
 def test_bad_input_is_rejected_before_training(X, error, match):

@@ -159,14 +159,22 @@ class ContrastiveEncoder(
                 f"X must hold real numbers; got dtype {dtype}. Convert "
                 "it first, e.g. X.astype(np.float32)."
             )
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            allow_nd=True,
-            dtype=[np.float32, np.float64],
-            ensure_all_finite=False,
-        )
+        try:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                allow_nd=True,
+                dtype=[np.float32, np.float64],
+                ensure_all_finite=False,
+            )
+        except ValueError as err:
+            if "could not convert" not in str(err):
+                raise
+            raise TypeError(
+                f"X must hold real numbers ({err}). Convert or drop the non-numeric "
+                "entries, then pass np.asarray(X, dtype=np.float32)."
+            ) from None
         if reset:
             self.n_dims_in_ = X.ndim
         return as_3d(X)

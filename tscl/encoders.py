@@ -74,6 +74,19 @@ class Encoder(nn.Module):
             )
 
 
+def _check_sizes(owner: nn.Module, **sizes: Any) -> None:
+    """Check that every size is an integer >= 1."""
+    for name, value in sizes.items():
+        check_param(
+            value,
+            name,
+            owner=owner,
+            kind=numbers.Integral,
+            interval=(1, None),
+            closed="left",
+        )
+
+
 class _DilatedBlock(nn.Module):
     """Two dilated convolutions with GELU and a residual connection."""
 
@@ -137,21 +150,14 @@ class CNN(Encoder):
         kernel_size: int = 3,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("in_channels", in_channels),
-            ("out_dim", out_dim),
-            ("hidden_dim", hidden_dim),
-            ("depth", depth),
-            ("kernel_size", kernel_size),
-        ):
-            check_param(
-                value,
-                name,
-                owner=self,
-                kind=numbers.Integral,
-                interval=(1, None),
-                closed="left",
-            )
+        _check_sizes(
+            self,
+            in_channels=in_channels,
+            out_dim=out_dim,
+            hidden_dim=hidden_dim,
+            depth=depth,
+            kernel_size=kernel_size,
+        )
         if kernel_size % 2 == 0:
             raise ValueError(f"CNN needs an odd kernel_size; got {kernel_size}.")
         self.in_channels, self.out_dim = in_channels, out_dim
@@ -218,22 +224,15 @@ class Transformer(Encoder):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        for name, value in (
-            ("in_channels", in_channels),
-            ("out_dim", out_dim),
-            ("hidden_dim", hidden_dim),
-            ("depth", depth),
-            ("n_heads", n_heads),
-            ("patch_size", patch_size),
-        ):
-            check_param(
-                value,
-                name,
-                owner=self,
-                kind=numbers.Integral,
-                interval=(1, None),
-                closed="left",
-            )
+        _check_sizes(
+            self,
+            in_channels=in_channels,
+            out_dim=out_dim,
+            hidden_dim=hidden_dim,
+            depth=depth,
+            n_heads=n_heads,
+            patch_size=patch_size,
+        )
         check_param(dropout, "dropout", owner=self, interval=(0, 1), closed="left")
         if hidden_dim % n_heads:
             raise ValueError(

@@ -20,11 +20,83 @@ from tscl import augment as augment_module
 from tscl import encoders, methods, training
 from tscl._validation import as_3d, check_param, resolve_name
 
-__all__ = ["ContrastiveEncoder", "encode"]
+__all__ = ["ContrastiveEncoder", "SeriesMixin", "encode"]
+
+
+class SeriesMixin:
+    """What tscl's estimators share: 3-D input, checks and standardisation.
+
+    Gives the ``three_d_array`` input tag, the checks of ``n_components``,
+    ``n_epochs``, ``batch_size`` and ``learning_rate``, input validation to
+    ``(n_samples, n_channels, n_timesteps)`` and a per-channel standardisation
+    learned in ``fit`` (``mean_``, ``scale_``).
+    """
+
+    n_components: int
+    n_epochs: int
+    batch_size: int
+    learning_rate: float
+    mean_: np.ndarray
+    scale_: np.ndarray
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _check_training_params(self) -> None:
+        for name in ("n_components", "n_epochs", "batch_size"):
+            check_param(
+                getattr(self, name),
+                name,
+                owner=self,
+                kind=numbers.Integral,
+                interval=(1, None),
+                closed="left",
+            )
+        check_param(self.learning_rate, "learning_rate", owner=self, interval=(0, None))
+
+    def _validate(
+        self, X: Any, *, reset: bool, y: Any = None
+    ) -> tuple[np.ndarray, Any]:
+        """Check ``X`` (and ``y``) and return ``X`` as a 3-D float array."""
+        dtype = getattr(X, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "USV":
+            raise TypeError(
+                f"X must hold real numbers; got dtype {dtype}. Convert "
+                "it first, e.g. X.astype(np.float32)."
+            )
+        args = (X,) if y is None else (X, y)
+        try:
+            checked = validate_data(
+                self,
+                *args,
+                reset=reset,
+                allow_nd=True,
+                dtype=[np.float32, np.float64],
+                ensure_all_finite=False,
+            )
+        except ValueError as err:
+            if "could not convert" not in str(err):
+                raise
+            raise TypeError(
+                f"X must hold real numbers ({err}). Convert or drop the non-numeric "
+                "entries, then pass np.asarray(X, dtype=np.float32)."
+            ) from None
+        X, y = checked if y is not None else (checked, None)
+        if reset:
+            self.n_dims_in_ = X.ndim
+        return as_3d(X), y
+
+    def _fit_standardization(self, X3: np.ndarray) -> None:
+        self.mean_, self.scale_ = _channel_stats(X3)
+
+    def _standardize(self, X3: np.ndarray) -> np.ndarray:
+        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
 
 
 class ContrastiveEncoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    SeriesMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
     """Learn representations of time series by contrastive self-supervision.
 
@@ -120,22 +192,8 @@ class ContrastiveEncoder(
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
-
     def _check_params(self) -> None:
-        for name in ("n_components", "n_epochs", "batch_size"):
-            check_param(
-                getattr(self, name),
-                name,
-                owner=self,
-                kind=numbers.Integral,
-                interval=(1, None),
-                closed="left",
-            )
-        check_param(self.learning_rate, "learning_rate", owner=self, interval=(0, None))
+        self._check_training_params()
         check_param(self.verbose, "verbose", owner=self, kind=(numbers.Integral, bool))
         for name in ("encoder_params", "method_params"):
             value = getattr(self, name)
@@ -150,34 +208,6 @@ class ContrastiveEncoder(
                 "The 'augment' parameter must be an augmentation (a "
                 f"callable on tensors) or None; got {self.augment!r}."
             )
-
-    def _validate(self, X: Any, reset: bool) -> np.ndarray:
-        """Check ``X`` and return it standardised-ready as a 3-D array."""
-        dtype = getattr(X, "dtype", None)
-        if isinstance(dtype, np.dtype) and dtype.kind in "USV":
-            raise TypeError(
-                f"X must hold real numbers; got dtype {dtype}. Convert "
-                "it first, e.g. X.astype(np.float32)."
-            )
-        try:
-            X = validate_data(
-                self,
-                X,
-                reset=reset,
-                allow_nd=True,
-                dtype=[np.float32, np.float64],
-                ensure_all_finite=False,
-            )
-        except ValueError as err:
-            if "could not convert" not in str(err):
-                raise
-            raise TypeError(
-                f"X must hold real numbers ({err}). Convert or drop the non-numeric "
-                "entries, then pass np.asarray(X, dtype=np.float32)."
-            ) from None
-        if reset:
-            self.n_dims_in_ = X.ndim
-        return as_3d(X)
 
     def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
         """Pretrain the encoder on ``X``; labels ``y`` are ignored.
@@ -195,7 +225,7 @@ class ContrastiveEncoder(
         self : ContrastiveEncoder
         """
         self._check_params()
-        X3 = self._validate(X, reset=True)
+        X3, _ = self._validate(X, reset=True)
         n_samples, n_channels, n_timesteps = X3.shape
         if n_samples < 2:
             raise ValueError(
@@ -211,7 +241,7 @@ class ContrastiveEncoder(
             if self.augment is not None
             else (augment_module.default_augmentation())
         )
-        self.mean_, self.scale_ = _channel_stats(X3)
+        self._fit_standardization(X3)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = methods.build_method(
@@ -258,9 +288,6 @@ class ContrastiveEncoder(
             encoder = copy.deepcopy(encoder)  # never train the user's instance
         return encoder
 
-    def _standardize(self, X3: np.ndarray) -> np.ndarray:
-        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
-
     def transform(self, X: Any) -> np.ndarray:
         """Encode each series of ``X`` into a vector of ``n_components``.
 
@@ -278,7 +305,7 @@ class ContrastiveEncoder(
         """
         check_is_fitted(self)
         self._check_rank(X)
-        X3 = self._validate(X, reset=False)
+        X3, _ = self._validate(X, reset=False)
         if X3.shape[1] != self.n_channels_in_:
             raise ValueError(
                 f"X has {X3.shape[1]} channel(s), but ContrastiveEncoder "

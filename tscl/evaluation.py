@@ -8,7 +8,6 @@ that self-supervised pretraining has to beat.
 from __future__ import annotations
 
 import copy
-import numbers
 import time
 from typing import Any
 
@@ -23,12 +22,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from tscl import encoders, training
-from tscl._validation import as_3d, check_array_values, check_param
-from tscl.estimator import _channel_stats, encode
+from tscl._validation import check_array_values, check_param
+from tscl.estimator import SeriesMixin, encode
 
 __all__ = ["EncoderClassifier", "linear_probe", "scores"]
 
@@ -171,7 +170,7 @@ def _logistic(
     )
 
 
-class EncoderClassifier(ClassifierMixin, BaseEstimator):
+class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
     """An encoder and a linear head trained end to end with cross-entropy.
 
     The supervised baseline: the same architecture as the self-supervised
@@ -247,11 +246,6 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
 
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
-
     def _build(self, n_channels: int, n_classes: int) -> nn.Module:
         if self.init_encoder is not None:
             encoder = copy.deepcopy(self.init_encoder)
@@ -278,25 +272,12 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : EncoderClassifier
         """
-        for name in ("n_components", "n_epochs", "batch_size"):
-            check_param(
-                getattr(self, name),
-                name,
-                owner=self,
-                kind=numbers.Integral,
-                interval=(1, None),
-                closed="left",
+        self._check_training_params()
+        if y is None:
+            raise ValueError(
+                "EncoderClassifier requires y to be passed, but the target y is None."
             )
-        check_param(self.learning_rate, "learning_rate", owner=self, interval=(0, None))
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            allow_nd=True,
-            dtype=[np.float32, np.float64],
-            ensure_all_finite=False,
-        )
-        X3 = as_3d(X)
+        X3, y = self._validate(X, reset=True, y=y)
         encoder_labels = LabelEncoder().fit(y)
         self.classes_ = encoder_labels.classes_
         target = torch.as_tensor(encoder_labels.transform(y))
@@ -306,7 +287,7 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
                 compute_class_weight(self.class_weight, classes=self.classes_, y=y),
                 dtype=torch.float32,
             )
-        self.mean_, self.scale_ = _channel_stats(X3)
+        self._fit_standardization(X3)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         device = training.resolve_device(self.device)
         with torch.random.fork_rng(devices=[]):
@@ -318,22 +299,10 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = model.cpu().eval()
         return self
 
-    def _standardize(self, X3: np.ndarray) -> np.ndarray:
-        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of shape ``(n_samples, n_classes)``."""
         check_is_fitted(self)
-        X3 = as_3d(
-            validate_data(
-                self,
-                X,
-                reset=False,
-                allow_nd=True,
-                dtype=[np.float32, np.float64],
-                ensure_all_finite=False,
-            )
-        )
+        X3, _ = self._validate(X, reset=False)
         logits = encode(self.model_, self._standardize(X3), self.device)
         return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
 

@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
@@ -278,6 +279,7 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
                 "EncoderClassifier requires y to be passed, but the target y is None."
             )
         X3, y = self._validate(X, reset=True, y=y)
+        check_classification_targets(y)
         encoder_labels = LabelEncoder().fit(y)
         self.classes_ = encoder_labels.classes_
         target = torch.as_tensor(encoder_labels.transform(y))
@@ -308,7 +310,8 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class of each series."""
-        return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
+        best = self.predict_proba(X).argmax(axis=1)  # checks fitted first
+        return np.asarray(self.classes_[best])
 
 
 def _fit_supervised(

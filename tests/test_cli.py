@@ -148,3 +148,13 @@ def _write(path, content):
 def _save(path, array):
     np.save(path, array)
     return path
+
+
+def test_embed_checks_out_before_loading_anything(tmp_path, capsys):
+    # The model directory does not exist either: the --out error must come first.
+    code = main(["embed", str(tmp_path / "nope"), "x.npy", "--out", "z.csv"])
+    assert code == 1
+    assert "--out must end in .npy" in capsys.readouterr().err
+    missing = str(tmp_path / "no_dir" / "z.npy")
+    assert main(["embed", str(tmp_path / "nope"), "x.npy", "--out", missing]) == 1
+    assert "folder of --out does not exist" in capsys.readouterr().err

@@ -119,6 +119,13 @@ def test_challenge2017_errors(tmp_path):
     (tmp_path / "REFERENCE.csv").write_text("A00001;N\n")
     with pytest.raises(ValueError, match="line 1: expected '<record>,<label>'"):
         datasets.load_challenge2017(tmp_path)
+    (tmp_path / "REFERENCE.csv").write_text("A00001,N\n")
+    (tmp_path / "A00001.mat").write_bytes(b"truncated download")
+    with pytest.raises(ValueError, match="not a MATLAB file with a 'val' signal"):
+        datasets.load_challenge2017(tmp_path)
+    scipy.io.savemat(tmp_path / "A00001.mat", {"other": np.zeros(3)})
+    with pytest.raises(ValueError, match="KeyError"):
+        datasets.load_challenge2017(tmp_path)
 
 
 def test_shipped_data_dir(monkeypatch, tmp_path):

@@ -256,3 +256,19 @@ def test_single_augmentation_round_trips(tmp_path):
     estimator = _estimator(augment=Jitter(sigma=0.1, p=0.7)).fit(_X())
     estimator.save(tmp_path / "m")
     assert repr(tscl.load(tmp_path / "m").augment) == "Jitter(p=0.7, sigma=0.1)"
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda c: c.pop("fitted"), "KeyError"),
+        (lambda c: c["params"].update(colour="red"), "TypeError"),
+        (lambda c: c["params"].update(encoder="resnet9"), "Unknown encoder"),
+    ],
+)
+def test_config_that_parses_but_cannot_be_rebuilt_is_a_value_error(saved, edit, match):
+    config = json.loads((saved / "config.json").read_text())
+    edit(config)
+    (saved / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=rf"does not describe a model.*{match}"):
+        tscl.load(saved)

@@ -129,7 +129,7 @@ def test_check_array_values_passes_clean_integers():
 
 @pytest.mark.parametrize("value", [0.5, 1, np.float32(0.3), np.int64(2)])
 def test_check_param_accepts_numbers(value):
-    check_param(value, "x")  # no error
+    assert check_param(value, "x") is None  # accepted: no error
 
 
 @pytest.mark.parametrize("value", [True, False, np.bool_(True)])

@@ -113,13 +113,13 @@ def _pretrain(args: argparse.Namespace) -> None:
 def _embed(args: argparse.Namespace) -> None:
     import tscl
 
-    model = tscl.load(args.model)
-    Z = model.transform(load_data(args.data))
-    out = Path(args.out)
+    out = Path(args.out)  # checked first: no work is done for a bad --out
     if out.suffix != ".npy":
         raise ValueError(f"--out must end in .npy; got {out}.")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"The folder of --out does not exist: {out.parent}.")
+    model = tscl.load(args.model)
+    Z = model.transform(load_data(args.data))
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".npy")
     os.close(fd)
     try:

@@ -81,9 +81,13 @@ def _augment_from_json(spec: Any) -> Any:
     return augment.AUGMENTATIONS[spec["class"]](**params)
 
 
-def _config(estimator: Any) -> dict[str, Any]:
+def _version() -> str:
     from tscl import __version__
 
+    return __version__
+
+
+def _config(estimator: Any) -> dict[str, Any]:
     params = estimator.get_params(deep=False)
     params["method"] = _registry_name(params["method"], methods.METHODS, "method")
     params["encoder"] = _registry_name(params["encoder"], encoders.ENCODERS, "encoder")
@@ -102,7 +106,7 @@ def _config(estimator: Any) -> dict[str, Any]:
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "tscl_version": __version__,
+        "tscl_version": _version(),
         "torch_version": torch.__version__,
         "params": params,
         "fitted": fitted,
@@ -238,11 +242,18 @@ def load(path: str | os.PathLike[str]) -> Any:
 
     root = Path(path)
     config = _read_config(root)
-    params = dict(config["params"])
-    params["augment"] = _augment_from_json(params["augment"])
-    fitted = config["fitted"]
-    estimator = ContrastiveEncoder(**params)
-    encoder = estimator._build_encoder(fitted["n_channels_in_"])
+    try:
+        params = dict(config["params"])
+        params["augment"] = _augment_from_json(params["augment"])
+        fitted = config["fitted"]
+        estimator = ContrastiveEncoder(**params)
+        encoder = estimator._build_encoder(fitted["n_channels_in_"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(
+            f"{root / 'config.json'} does not describe a model this tscl "
+            f"{_version()} can rebuild ({type(err).__name__}: {err}); it may be "
+            "damaged or written by another version."
+        ) from None
     try:
         state = torch.load(root / "encoder.pt", map_location="cpu", weights_only=True)
         encoder.load_state_dict(state)

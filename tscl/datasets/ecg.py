@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import scipy.io
+from scipy.io.matlab import MatReadError
 
 from tscl._validation import flatten_names
 from tscl.datasets._common import (
@@ -248,7 +249,13 @@ def _read_challenge_mat(path: Path) -> np.ndarray:
         raise FileNotFoundError(
             f"Challenge 2017 record {path} is listed in REFERENCE.csv but missing."
         )
-    val = scipy.io.loadmat(str(path))["val"]  # (1, n) int16
+    try:
+        val = scipy.io.loadmat(str(path))["val"]  # (1, n) int16
+    except (ValueError, TypeError, KeyError, OSError, MatReadError) as err:
+        raise ValueError(
+            f"Challenge 2017 record {path} is not a MATLAB file with a 'val' signal "
+            f"({type(err).__name__}: {err}); re-download it."
+        ) from None
     return (np.ravel(val).astype(np.float64) / CHALLENGE2017_GAIN).astype(np.float32)
 
 

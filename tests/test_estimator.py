@@ -203,6 +203,17 @@ def test_random_crop_views_train_and_too_long_crops_fail_before_training():
         ).fit(X)
 
 
+def test_transformer_encoder_fits_and_transforms_any_length():
+    X, _ = two_class(channels=2, length=64)
+    enc = tiny(
+        encoder="transformer",
+        encoder_params={"hidden_dim": 8, "depth": 1, "n_heads": 2},
+    ).fit(X)
+    assert enc.transform(X).shape == (40, 8)
+    assert enc.transform(X[:, :, :37]).shape == (40, 8)  # padded to 5 patches
+    assert np.isfinite(enc.transform(X)).all()
+
+
 def test_transformer_encoder_too_short_series():
     X, _ = two_class(length=6)
     with pytest.raises(ValueError, match="at least 8"):

@@ -36,6 +36,7 @@ __all__ = ["run_demo"]
 FS = 50.0  # common rate, Hz: enough for R peaks and rhythm, cheap on a CPU
 WINDOW_S = 10.0  # evaluation window and view length, seconds
 CONTEXT_S = 30.0  # pretraining window: the views are two stretches of it
+CHALLENGE_FS = 300.0  # rate of the Challenge 2017 records, Hz
 F1_LABELS = ["N", "A", "O"]  # the challenge's F1 leaves out the noisy class "~"
 ENCODER_PARAMS = {"hidden_dim": 32, "depth": 6}
 #: Two random 10 s stretches of each 30 s window, scaled and jittered.
@@ -250,8 +251,8 @@ def run_demo(
             for lead in (0, 1)
         ]
     )
-    signals, labels, _ = datasets.load_challenge2017(root / "challenge2017", fs=FS)
-    raw300, _, _ = datasets.load_challenge2017(root / "challenge2017")
+    raw300, labels, _ = datasets.load_challenge2017(root / "challenge2017")
+    signals = [datasets.resample(x, CHALLENGE_FS, FS) for x in raw300]
     windows, owner = _record_windows(signals)
     say(
         f"MIT-BIH: {len(unlabelled)} unlabelled {CONTEXT_S:.0f} s windows at "
@@ -278,7 +279,7 @@ def run_demo(
         torch.manual_seed(seed)
         random_encoder = encoders.build_encoder("cnn", 1, N_COMPONENTS, ENCODER_PARAMS)
     t0 = time.perf_counter()
-    rr = features.rr_features(raw300, fs=300.0)
+    rr = features.rr_features(raw300, fs=CHALLENGE_FS)
     rr_time = time.perf_counter() - t0
     feats = {
         "SimCLR pretrained + linear probe": _per_record(

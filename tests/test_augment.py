@@ -9,15 +9,32 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from torch.overrides import TorchFunctionMode
 
+import tscl.augment
 from tscl.augment import (
     AUGMENTATIONS,
+    COMBINATORS,
     Augmentation,
+    ChannelDropout,
+    ChannelShuffle,
     Compose,
     Crop,
+    Drift,
+    Flip,
+    FrequencyMask,
+    FrequencyNoise,
     Jitter,
+    MagnitudeWarp,
+    Masking,
+    Mixup,
+    OneOf,
     Permutation,
+    RandomApply,
     RandomCrop,
+    Resample,
+    Reverse,
+    Rotation,
     Scaling,
+    TimeWarp,
     Views,
     default_augmentation,
 )
@@ -27,12 +44,21 @@ def _all_augmentations() -> list[Augmentation]:
     singles = [cls() for cls in AUGMENTATIONS.values()]
     keeping = [cls() for cls in AUGMENTATIONS.values() if cls.keeps_length]
     shortening = [cls() for cls in AUGMENTATIONS.values() if not cls.keeps_length]
-    return [*singles, Compose(keeping), Compose([*keeping, *shortening])]
+    return [
+        *singles,
+        Compose(keeping),
+        Compose([*keeping, *shortening]),
+        OneOf([Jitter(), TimeWarp(), Permutation(), ChannelShuffle()], p=1.0),
+        OneOf([RandomCrop(length=0.5), RandomCrop(length=0.5) + Jitter()]),
+        RandomApply(MagnitudeWarp() + FrequencyNoise(), p=0.75),
+    ]
 
 
 ALL_AUGMENTATIONS = _all_augmentations()
 IDS = [
-    type(a).__name__ + ("" if a.keeps_length else "-shortening")
+    type(a).__name__
+    + ("" if a.keeps_length else "-shortening")
+    + ("-" + type(a.augmentations[0]).__name__ if isinstance(a, OneOf) else "")
     for a in ALL_AUGMENTATIONS
 ]
 #: Augmentations whose output has the input's shape (``p`` then keeps samples).
@@ -49,10 +75,25 @@ def _with_p(aug: Augmentation, p: float) -> Augmentation:
     return clone(aug).set_params(p=p)
 
 
+def _random(aug: Augmentation) -> Augmentation:
+    """``aug`` itself, or with ``p=0.5`` when only ``p`` makes it random (Flip)."""
+    return aug if aug.is_random else _with_p(aug, 0.5)
+
+
+def _members(aug: Augmentation) -> list[Augmentation]:
+    if isinstance(aug, Compose):
+        return [m for a in aug.augmentations for m in _members(a)]
+    return [aug]
+
+
 def _out_shape(aug: Augmentation, x: torch.Tensor) -> tuple[int, ...]:
     """The shape ``aug`` gives for ``x``: the same unless it shortens series."""
+    if isinstance(aug, OneOf):
+        return _out_shape(aug.augmentations[0], x)
+    if isinstance(aug, RandomApply):
+        return _out_shape(aug.augmentation, x)
     length = x.shape[-1]
-    for member in aug.augmentations if isinstance(aug, Compose) else [aug]:
+    for member in _members(aug):
         if not member.keeps_length:
             length = member.output_length(length)
     return (*x.shape[:-1], length)
@@ -63,9 +104,23 @@ def _out_shape(aug: Augmentation, x: torch.Tensor) -> tuple[int, ...]:
 
 def test_every_registered_augmentation_is_an_augmentation():
     assert AUGMENTATIONS  # the registry is not empty
-    for name, cls in AUGMENTATIONS.items():
+    for name, cls in {**AUGMENTATIONS, **COMBINATORS}.items():
         assert name == name.lower()
         assert issubclass(cls, Augmentation)
+    assert not set(AUGMENTATIONS) & set(COMBINATORS)
+
+
+def test_every_public_augmentation_is_registered():
+    registered = {*AUGMENTATIONS.values(), *COMBINATORS.values()}
+    public = {
+        obj
+        for name in tscl.augment.__all__
+        if isinstance(obj := getattr(tscl.augment, name), type)
+        and issubclass(obj, Augmentation)
+        and obj is not Augmentation
+    }
+    unregistered = {cls.__name__ for cls in public - registered}
+    assert unregistered <= {"Tsaug"}  # the adapter needs a tsaug object
 
 
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
@@ -83,7 +138,8 @@ def test_keeps_shape_dtype_device_and_input(aug):
 
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
 def test_same_seed_same_output_and_fresh_draws_without_seed(aug):
-    x = torch.randn(32, 2, 40, generator=_gen(1))
+    aug = _random(aug)
+    x = torch.randn(32, 3, 40, generator=_gen(1))
     assert torch.equal(aug(x, _gen(7)), aug(x, _gen(7)))
     assert not torch.equal(aug(x, _gen(7)), aug(x, _gen(8)))
     assert not torch.equal(aug(x), aug(x))  # no hidden re-seeding
@@ -91,7 +147,8 @@ def test_same_seed_same_output_and_fresh_draws_without_seed(aug):
 
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
 def test_one_generator_gives_a_new_view_on_each_call(aug):
-    x = torch.randn(16, 1, 40, generator=_gen(1))
+    aug = _random(aug)
+    x = torch.randn(16, 3, 40, generator=_gen(1))
     generator = _gen(3)
     assert not torch.equal(aug(x, generator), aug(x, generator))
 
@@ -107,7 +164,7 @@ def test_p_zero_returns_an_equal_new_tensor(aug):
 
 @pytest.mark.parametrize("aug", KEEPING, ids=KEEPING_IDS)
 def test_p_half_transforms_some_samples_and_keeps_others_exactly(aug):
-    x = torch.randn(256, 2, 40, generator=_gen(1))
+    x = torch.randn(256, 3, 40, generator=_gen(1))
     y = _with_p(aug, 0.5)(x, _gen(0))
     same = (y == x).flatten(1).all(dim=1)  # (batch,)
     n_same = int(same.sum())
@@ -118,13 +175,24 @@ def test_p_half_transforms_some_samples_and_keeps_others_exactly(aug):
 
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
 @pytest.mark.parametrize("channels", [1, 12])
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    "dtype", [torch.float32, torch.float64, torch.bfloat16, torch.float16]
+)
 def test_channels_and_dtypes(aug, channels, dtype):
-    x = torch.randn(8, channels, 32, generator=_gen(1), dtype=dtype)
+    x = torch.randn(8, channels, 32, generator=_gen(1)).to(dtype)
     y = aug(x, _gen(0))
     assert y.shape == _out_shape(aug, x)
     assert y.dtype == dtype
     assert torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
+def test_half_precision_follows_full_precision(aug):
+    """bfloat16 output is the float32 output, rounded: no precision bugs."""
+    x = torch.randn(8, 3, 300, generator=_gen(1))
+    full = aug(x.bfloat16().float(), _gen(0))
+    half = aug(x.bfloat16(), _gen(0)).float()
+    assert (half - full).abs().max() <= 0.05 * full.abs().max() + 0.05
 
 
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
@@ -178,15 +246,15 @@ class _CallCounter(TorchFunctionMode):
 
 
 @pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
-def test_batched_no_loop_over_samples(aug):
+def test_batched_no_loop_over_samples_or_channels(aug):
     counts = []
-    for batch in (2, 64):
-        x = torch.randn(batch, 1, 32, generator=_gen(1))
+    for batch, channels in ((2, 2), (64, 2), (2, 12)):
+        x = torch.randn(batch, channels, 32, generator=_gen(1))
         with _CallCounter() as counter:
             aug(x, _gen(0))
         counts.append(counter.calls)
     assert counts[0] > 0
-    assert counts[0] == counts[1]  # the work is independent of the batch size
+    assert counts[0] == counts[1] == counts[2]  # independent of batch and channels
 
 
 @pytest.mark.parametrize("aug", KEEPING, ids=KEEPING_IDS)
@@ -195,6 +263,29 @@ def test_large_batch_runs(aug):
     y = _with_p(aug, 0.5)(x, _gen(0))
     assert y.shape == x.shape
     assert torch.isfinite(y).all()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("aug", ALL_AUGMENTATIONS, ids=IDS)
+def test_cuda_contract(aug):
+    x = torch.randn(64, 3, 100, device="cuda")
+    before = x.clone()
+    generator = torch.Generator(device="cuda").manual_seed(0)
+    y = aug(x, generator)
+    assert y.device == x.device
+    assert y.shape == _out_shape(aug, x)
+    assert torch.equal(x, before)
+    again = aug(x, torch.Generator(device="cuda").manual_seed(0))
+    assert torch.equal(y, again)
+
+
+def test_generator_on_another_device_or_of_another_type_is_a_clear_error():
+    with pytest.raises(TypeError, match="torch.Generator or None"):
+        Jitter()(torch.zeros(2, 1, 8), 0)
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="torch.Generator.device=x.device"):
+            Jitter()(torch.zeros(2, 1, 8), torch.Generator(device="cuda"))
 
 
 # -------------------------------------------------------------------- semantics
@@ -362,6 +453,23 @@ def test_default_augmentation():
         (Crop(p=-0.1), ValueError, "'p' parameter of Crop"),
         (Scaling(p=math.nan), ValueError, "'p' parameter of Scaling"),
         (Permutation(p=None), TypeError, "'p' parameter of Permutation"),
+        (Permutation(segments="even"), ValueError, "'random' or 'equal'"),
+        (MagnitudeWarp(sigma=-1), ValueError, "'sigma' parameter of MagnitudeWarp"),
+        (MagnitudeWarp(n_knots=1), ValueError, "'n_knots' parameter"),
+        (TimeWarp(n_knots=2.5), TypeError, "'n_knots' parameter of TimeWarp"),
+        (Masking(ratio=1.0), ValueError, "'ratio' parameter of Masking"),
+        (Masking(mode="spans"), ValueError, "'binomial' or 'continuous'"),
+        (Masking(n_spans=0), ValueError, "'n_spans' parameter"),
+        (Masking(value=None), TypeError, "'value' parameter"),
+        (Drift(max_drift=-0.1), ValueError, "'max_drift' parameter of Drift"),
+        (Resample(rate_range=(0.0, 1.0)), ValueError, "'rate_range' parameter"),
+        (Resample(rate_range=(2.0, 1.0)), ValueError, r"rate_range\[0\] <="),
+        (Resample(rate_range=1.2), TypeError, "pair"),
+        (Mixup(max_weight=0.7), ValueError, "'max_weight' parameter of Mixup"),
+        (Rotation(max_angle=270), ValueError, "'max_angle' parameter of Rotation"),
+        (ChannelDropout(rate=2), ValueError, "'rate' parameter of ChannelDropout"),
+        (FrequencyMask(ratio=-0.1), ValueError, "'ratio' parameter"),
+        (FrequencyNoise(strength=-1), ValueError, "'strength' parameter"),
     ],
 )
 def test_bad_parameters_raise_clear_errors_on_call(aug, error, match):
@@ -391,7 +499,7 @@ def test_sklearn_clone_and_params(aug):
     assert "p" in params
     copy.set_params(p=0.25)
     assert copy.p == 0.25
-    assert aug.p == 1.0  # the original is untouched
+    assert aug.p == params["p"] != 0.25  # the original is untouched
 
 
 def test_nested_params_of_compose():
@@ -449,3 +557,228 @@ def test_compose_with_a_shortening_member_refuses_p_below_one():
     with pytest.raises(ValueError, match="set p on the members"):
         aug(torch.randn(2, 1, 16))
     assert (RandomCrop(length=8) + Jitter())(torch.randn(2, 1, 16)).shape == (2, 1, 8)
+
+
+# ------------------------------------------------------- warps, masks, mixing
+
+
+def test_magnitude_warp_is_a_smooth_positive_factor_around_one():
+    x = torch.ones(64, 3, 200)
+    y = MagnitudeWarp(sigma=0.2, n_knots=4)(x, _gen(0))
+    assert y.diff(dim=-1).abs().max() < 0.05  # smooth
+    assert abs(float(y.mean()) - 1) < 0.05
+    assert 0.1 < float(y.std()) < 0.3
+    assert not torch.allclose(y[:, 0], y[:, 1])  # one curve per channel
+    shared = MagnitudeWarp(per_channel=False)(x, _gen(0))
+    assert torch.equal(shared[:, 0], shared[:, 2])
+
+
+def test_time_warp_is_monotone_keeps_the_ends_and_shares_channels():
+    ramp = torch.arange(100.0).reshape(1, 1, 100).repeat(32, 2, 1)
+    y = TimeWarp(sigma=0.5)(ramp, _gen(0))
+    assert (y.diff(dim=-1) > 0).all()
+    torch.testing.assert_close(y[..., 0], ramp[..., 0])
+    torch.testing.assert_close(y[..., -1], ramp[..., -1])
+    assert torch.equal(y[:, 0], y[:, 1])
+    assert (y - ramp).abs().max() > 2  # really warped
+    assert torch.equal(TimeWarp(sigma=0.0)(ramp, _gen(0)), ramp)
+
+
+@pytest.mark.parametrize("segments", ["random", "equal"])
+def test_permutation_segments(segments):
+    x = torch.arange(60.0).reshape(1, 1, 60).repeat(256, 1, 1)
+    y = Permutation(max_segments=4, segments=segments)(x, _gen(0))[:, 0]
+    assert torch.equal(y.sort(dim=1).values, x[:, 0])
+    jumps = y.diff(dim=1) != 1
+    if segments == "equal":
+        # Segment boundaries of n equal segments sit at multiples of 60 / n.
+        lengths = {
+            int(b)
+            for row, jump in zip(y, jumps, strict=True)
+            for b in torch.diff(torch.nonzero(jump)[:, 0], prepend=torch.tensor([-1]))
+            if jump.any()
+        }
+        assert lengths <= {15, 20, 30, 40, 45}  # sums of 15, 20 or 30 steps
+    assert jumps.sum(dim=1).max() <= 3
+
+
+@pytest.mark.parametrize("mode", ["binomial", "continuous"])
+def test_masking_ratio_and_modes(mode):
+    x = torch.ones(512, 3, 200)
+    y = Masking(ratio=0.2, mode=mode, n_spans=2)(x, _gen(0))
+    masked = y == 0
+    assert torch.equal(masked[:, 0], masked[:, 2])  # channels masked together
+    fraction = float(masked.float().mean())
+    if mode == "binomial":
+        assert fraction == pytest.approx(0.2, abs=0.01)
+    else:
+        assert 0.12 < fraction <= 0.2  # two spans of 20, which may overlap
+        runs = masked[:, 0].int().diff(dim=1).clamp(min=0).sum(dim=1)
+        assert runs.max() <= 2  # at most two contiguous spans
+    per_channel = Masking(ratio=0.5, per_channel=True, value=-1.0)(x, _gen(0))
+    assert not torch.equal(per_channel[:, 0], per_channel[:, 1])
+    assert set(per_channel.unique().tolist()) == {-1.0, 1.0}
+
+
+def test_reverse_and_flip():
+    x = torch.randn(4, 2, 10)
+    assert torch.equal(Reverse()(x), x.flip(-1))
+    assert torch.equal(Reverse()(Reverse()(x)), x)
+    assert torch.equal(Flip()(x), -x)
+
+
+def test_drift_starts_at_zero_stays_within_max_drift_and_is_smooth():
+    x = torch.zeros(256, 2, 300)
+    y = Drift(max_drift=0.5)(x, _gen(0))
+    assert torch.equal(y[..., 0], torch.zeros_like(y[..., 0]))
+    peaks = y.abs().amax(dim=-1)
+    assert peaks.max() <= 0.5 + 1e-6
+    assert peaks.mean() == pytest.approx(0.25, abs=0.05)  # uniform in (0, 0.5]
+    assert y.diff(dim=-1).abs().max() < 0.1
+
+
+def test_resample_changes_speed_around_the_centre():
+    ramp = torch.arange(101.0).reshape(1, 1, 101).repeat(64, 1, 1)
+    y = Resample(rate_range=(0.5, 2.0))(ramp, _gen(0))
+    torch.testing.assert_close(y[..., 50], ramp[..., 50])  # centre stays
+    slopes = y[..., 50] - y[..., 49]  # the local rate
+    assert slopes.min() >= 0.5 - 1e-5
+    assert slopes.max() <= 2.0 + 1e-5
+    assert slopes.std() > 0.2
+    assert y.min() >= 0
+    assert y.max() <= 100  # mirrored back into the series
+    fast = Resample(rate_range=(2.0, 2.0))(ramp[:1], _gen(0))[0, 0]
+    t = torch.arange(101.0)
+    pos = 2 * t - 50  # twice the speed around the centre, mirrored at both ends
+    expected = torch.where(pos < 0, -pos, torch.where(pos > 100, 200 - pos, pos))
+    torch.testing.assert_close(fast, expected)
+
+
+def test_mixup_mixes_within_the_batch_and_keeps_samples_dominant():
+    x = torch.arange(64.0).reshape(64, 1, 1).repeat(1, 2, 10)
+    y = Mixup(max_weight=0.3)(x, _gen(0))
+    assert ((y - x).abs() <= 0.3 * 63 + 1e-4).all()
+    assert (y[:, 0] == y[:, 0, :1]).all()  # one weight per sample
+    assert (y != x).any()
+    single = torch.randn(1, 2, 10)
+    assert torch.equal(Mixup()(single), single)
+
+
+# ------------------------------------------------------------------- channels
+
+
+def test_channel_shuffle_permutes_whole_channels():
+    x = torch.arange(5.0).reshape(1, 5, 1).repeat(128, 1, 7)
+    y = ChannelShuffle()(x, _gen(0))
+    assert torch.equal(y.sort(dim=1).values, x)
+    assert (y == y[..., :1]).all()
+    assert (y[:, :, 0] != x[:, :, 0]).any(dim=1).float().mean() > 0.9
+    one = torch.randn(4, 1, 7)
+    assert torch.equal(ChannelShuffle()(one), one)
+
+
+def test_rotation_keeps_norms_and_angle():
+    x = torch.randn(256, 3, 50, dtype=torch.float64, generator=_gen(1))
+    y = Rotation(max_angle=30)(x, _gen(0))
+    torch.testing.assert_close(y.norm(dim=1), x.norm(dim=1))
+    cosine = (x * y).sum(dim=1) / (x.norm(dim=1) * y.norm(dim=1))
+    assert cosine.min() >= math.cos(math.radians(30)) - 1e-9
+    assert cosine.min() < math.cos(math.radians(10))  # some rotate noticeably
+    one = torch.randn(4, 1, 7)
+    assert torch.equal(Rotation()(one), one)
+    assert torch.allclose(Rotation(max_angle=0)(x), x)
+
+
+def test_channel_dropout_zeroes_whole_channels_but_never_all():
+    x = torch.ones(1024, 4, 6)
+    y = ChannelDropout(rate=0.5)(x, _gen(0))
+    per_channel = y[..., 0]
+    assert ((y == 0) | (y == 1)).all()
+    assert (y == y[..., :1]).all()
+    assert (per_channel.sum(dim=1) >= 1).all()
+    assert float((per_channel == 0).float().mean()) == pytest.approx(0.5, abs=0.05)
+    everything = ChannelDropout(rate=1.0)(x, _gen(0))
+    assert (everything[..., 0].sum(dim=1) == 1).all()
+    one = torch.randn(4, 1, 7)
+    assert torch.equal(ChannelDropout(rate=1.0)(one), one)
+
+
+# ------------------------------------------------------------ frequency domain
+
+
+def _power(x: torch.Tensor) -> torch.Tensor:
+    return torch.fft.rfft(x.double(), dim=-1).abs() ** 2
+
+
+def test_frequency_mask_removes_components_only():
+    x = torch.randn(64, 2, 128, generator=_gen(1))
+    y = FrequencyMask(ratio=0.3)(x, _gen(0))
+    before, after = _power(x), _power(y)
+    removed = after < 1e-8 * before.amax()
+    assert float(removed.float().mean()) == pytest.approx(0.3, abs=0.03)
+    kept = ~removed
+    torch.testing.assert_close(after[kept], before[kept], rtol=1e-3, atol=1e-6)
+    assert torch.allclose(FrequencyMask(ratio=0.0)(x), x, atol=1e-5)
+
+
+def test_frequency_noise_adds_bounded_components_at_chosen_bins():
+    x = torch.randn(64, 2, 128, generator=_gen(1))
+    y = FrequencyNoise(ratio=0.2, strength=0.1)(x, _gen(0))
+    added = torch.fft.rfft((y - x).double(), dim=-1).abs()
+    peak = torch.fft.rfft(x.double(), dim=-1).abs().amax(dim=-1, keepdim=True)
+    assert (added <= 0.1 * peak + 1e-4).all()
+    touched = added > 1e-4 * peak
+    assert 0.1 < float(touched.float().mean()) <= 0.22
+
+
+# ---------------------------------------------------------------- composition
+
+
+def test_one_of_applies_exactly_one_member_per_sample_with_weights():
+    x = torch.ones(4000, 1, 4)
+    aug = OneOf([Flip(), Scaling(sigma=0.0) + Jitter(sigma=0.0)], weights=[3, 1])
+    y = aug(x, _gen(0))
+    flipped = (y == -1).all(dim=(1, 2))
+    unchanged = (y == 1).all(dim=(1, 2))
+    assert bool((flipped ^ unchanged).all())
+    assert float(flipped.float().mean()) == pytest.approx(0.75, abs=0.03)
+
+
+def test_one_of_and_random_apply_errors():
+    x = torch.randn(2, 1, 16)
+    with pytest.raises(ValueError, match="at least one augmentation"):
+        OneOf([])(x)
+    with pytest.raises(ValueError, match="one weight per augmentation"):
+        OneOf([Jitter(), Flip()], weights=[1.0])(x)
+    with pytest.raises(ValueError, match="positive weight"):
+        OneOf([Jitter(), Flip()], weights=[0, 0])(x)
+    with pytest.raises(ValueError, match="different shapes"):
+        OneOf([RandomCrop(length=4), RandomCrop(length=8)])(x)
+    with pytest.raises(ValueError, match="set p on the members"):
+        OneOf([RandomCrop(length=4)], p=0.5)(x)
+    with pytest.raises(TypeError, match="must be an augmentation"):
+        RandomApply("jitter")(x)
+    with pytest.raises(ValueError, match="shortens the series"):
+        RandomApply(RandomCrop(length=4), p=0.5)(x)
+
+
+def test_random_apply_uses_p():
+    x = torch.ones(2000, 1, 3)
+    y = RandomApply(Flip(), p=0.3)(x, _gen(0))
+    assert float((y[:, 0, 0] == -1).float().mean()) == pytest.approx(0.3, abs=0.04)
+    assert RandomApply(Flip()).p == 0.5
+
+
+def test_members_are_reachable_by_index_for_grid_search():
+    aug = Jitter(0.1) + Crop()
+    params = aug.get_params(deep=True)
+    assert params["augmentations__0__sigma"] == 0.1
+    assert params["augmentations__1__scale"] == (0.5, 1.0)
+    copy = clone(aug).set_params(augmentations__0__sigma=0.5, p=0.9)
+    assert copy.augmentations[0].sigma == 0.5
+    assert copy.p == 0.9
+    assert aug.augmentations[0].sigma == 0.1  # the original is untouched
+    with pytest.raises(ValueError, match="has 2 augmentations"):
+        clone(aug).set_params(augmentations__5__sigma=0.5)
+    one_of = OneOf([Jitter(), Flip()]).set_params(augmentations__0__sigma=0.2)
+    assert one_of.augmentations[0].sigma == 0.2

@@ -12,7 +12,17 @@ from sklearn.exceptions import NotFittedError
 
 import tscl
 from tscl import persistence
-from tscl.augment import Crop, Jitter, Permutation, Scaling
+from tscl.augment import (
+    AUGMENTATIONS,
+    Crop,
+    Flip,
+    Jitter,
+    OneOf,
+    Permutation,
+    RandomApply,
+    Resample,
+    Scaling,
+)
 from tscl.encoders import CNN
 
 
@@ -250,6 +260,29 @@ def test_compose_of_tscl_augmentations_round_trips(tmp_path):
         loaded.augment(x, torch.Generator().manual_seed(0)),
         augment(x, torch.Generator().manual_seed(0)),
     )
+
+
+def test_nested_combinators_round_trip_without_fitting(tmp_path):
+    from tscl.persistence import _augment_from_json, _augment_to_json
+
+    augment = OneOf(
+        [RandomApply(Flip(), p=0.3), Resample(rate_range=(0.9, 1.1)) + Jitter()],
+        weights=[1.0, 2.0],
+    )
+    spec = json.loads(json.dumps(_augment_to_json(augment)))
+    loaded = _augment_from_json(spec)
+    assert repr(loaded) == repr(augment)
+    assert loaded.augmentations[1].augmentations[0].rate_range == (0.9, 1.1)
+    for cls in AUGMENTATIONS.values():  # every registered class with defaults
+        spec = json.loads(json.dumps(_augment_to_json(cls())))
+        assert repr(_augment_from_json(spec)) == repr(cls())
+
+
+def test_a_combinator_holding_a_custom_callable_is_unrestorable():
+    from tscl.persistence import _augment_to_json
+
+    spec = _augment_to_json(RandomApply(_jitter_by_hand))
+    assert set(spec) == {"unrestorable"}
 
 
 def test_single_augmentation_round_trips(tmp_path):

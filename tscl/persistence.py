@@ -40,22 +40,65 @@ def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
     )
 
 
+def _augment_registry() -> dict[str, type]:
+    return {**augment.AUGMENTATIONS, **augment.COMBINATORS}
+
+
+class _Unrestorable(Exception):
+    """An augmentation (or a member of one) that JSON cannot describe."""
+
+
+def _param_to_json(value: Any) -> Any:
+    if isinstance(value, augment.Augmentation):
+        return {"augmentation": _augment_spec(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_param_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [_param_to_json(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise _Unrestorable
+
+
+def _augment_spec(aug: Any) -> dict[str, Any]:
+    name = next((k for k, v in _augment_registry().items() if type(aug) is v), None)
+    if name is None:
+        raise _Unrestorable
+    params = aug.get_params(deep=False)
+    return {"class": name, "params": {k: _param_to_json(v) for k, v in params.items()}}
+
+
 def _augment_to_json(aug: Any) -> Any:
-    """Describe a tscl augmentation as JSON; anything else becomes None."""
+    """Describe a tscl augmentation as JSON; anything else becomes unrestorable."""
     if aug is None:
         return None
-    if type(aug) is augment.Compose:
-        return {
-            "class": "Compose",
-            "params": {
-                "augmentations": [_augment_to_json(a) for a in aug.augmentations],
-                "p": aug.p,
-            },
-        }
-    name = next((k for k, v in augment.AUGMENTATIONS.items() if type(aug) is v), None)
-    if name is None:
+    try:
+        return _augment_spec(aug)
+    except _Unrestorable:
         return {"unrestorable": repr(aug)}
-    return {"class": name, "params": aug.get_params(deep=False)}
+
+
+def _param_from_json(value: Any) -> Any:
+    if isinstance(value, dict) and "augmentation" in value:
+        return _augment_from_spec(value["augmentation"])
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(_param_from_json(v) for v in value["tuple"])
+    if isinstance(value, list):
+        return [_param_from_json(v) for v in value]
+    return value
+
+
+def _augment_from_spec(spec: dict[str, Any]) -> Any:
+    params = {k: _param_from_json(v) for k, v in spec["params"].items()}
+    name = "compose" if spec["class"] == "Compose" else spec["class"]  # tscl 0.1.0
+    if name == "compose":
+        params["augmentations"] = [
+            _augment_from_spec(a) if isinstance(a, dict) else a
+            for a in params["augmentations"]
+        ]
+    if isinstance(params.get("scale"), list):  # tscl 0.1.0 stored tuples as lists
+        params["scale"] = tuple(params["scale"])
+    return _augment_registry()[name](**params)
 
 
 def _augment_from_json(spec: Any) -> Any:
@@ -70,15 +113,7 @@ def _augment_from_json(spec: Any) -> Any:
             stacklevel=3,
         )
         return None
-    params = dict(spec["params"])
-    if spec["class"] == "Compose":
-        params["augmentations"] = [
-            _augment_from_json(a) for a in params["augmentations"]
-        ]
-        return augment.Compose(**params)
-    if "scale" in params and isinstance(params["scale"], list):
-        params["scale"] = tuple(params["scale"])
-    return augment.AUGMENTATIONS[spec["class"]](**params)
+    return _augment_from_spec(spec)
 
 
 def _version() -> str:

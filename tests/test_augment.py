@@ -322,7 +322,10 @@ def test_scaling_per_channel_draws_a_factor_per_channel():
 @pytest.mark.parametrize("length", [2, 3, 10, 64, 128, 500])
 def test_crop_full_scale_is_identity(length):
     x = torch.randn(8, 3, length, generator=_gen(1))
-    assert torch.equal(Crop(scale=(1.0, 1.0))(x, _gen(0)), x)
+    # grid_sample's float32 coordinates move positions by ~1e-4 timesteps.
+    torch.testing.assert_close(Crop(scale=(1.0, 1.0))(x, _gen(0)), x, atol=2e-3, rtol=0)
+    x64 = x.double()
+    torch.testing.assert_close(Crop(scale=(1.0, 1.0))(x64, _gen(0)), x64)
 
 
 def test_crop_values_stay_within_each_sample_range():
@@ -581,7 +584,7 @@ def test_time_warp_is_monotone_keeps_the_ends_and_shares_channels():
     torch.testing.assert_close(y[..., -1], ramp[..., -1])
     assert torch.equal(y[:, 0], y[:, 1])
     assert (y - ramp).abs().max() > 2  # really warped
-    assert torch.equal(TimeWarp(sigma=0.0)(ramp, _gen(0)), ramp)
+    torch.testing.assert_close(TimeWarp(sigma=0.0)(ramp, _gen(0)), ramp)
 
 
 @pytest.mark.parametrize("segments", ["random", "equal"])

@@ -83,16 +83,26 @@ def _interp(x: Tensor, pos: Tensor) -> Tensor:
 
     ``pos`` has shape (batch, n) (shared by the channels) or (batch, channels, n);
     positions are clamped to the series. Compute positions in
-    :func:`_work_dtype` (bfloat16 cannot count past 256 exactly).
+    :func:`_work_dtype` (bfloat16 cannot count past 256 exactly). This is
+    ``grid_sample`` on a one-pixel-high image, several times faster than two
+    gathers and a lerp.
     """
     batch, channels, length = x.shape
-    if pos.ndim == 2:
-        pos = pos.unsqueeze(1).expand(-1, channels, -1)
-    pos = pos.clamp(0, length - 1)
-    left = pos.floor().long().clamp(max=length - 1)
-    right = (left + 1).clamp(max=length - 1)
-    weight = (pos - left).to(x.dtype)
-    return torch.lerp(x.gather(2, left), x.gather(2, right), weight)
+    dtype = _work_dtype(x)
+    image = x.to(dtype).unsqueeze(2)  # (batch, channels, 1, time)
+    if pos.ndim == 3:  # one grid per channel: fold channels into the batch
+        image = image.reshape(batch * channels, 1, 1, length)
+        pos = pos.reshape(batch * channels, -1)
+    scale = 2 / (length - 1) if length > 1 else 0.0
+    grid = pos.new_zeros((pos.shape[0], 1, pos.shape[1], 2), dtype=dtype)
+    torch.add(
+        pos.to(dtype).unsqueeze(1), -1 / scale if scale else 0.0, out=grid[..., 0]
+    )
+    grid[..., 0].mul_(scale)
+    out = F.grid_sample(
+        image, grid, mode="bilinear", padding_mode="border", align_corners=True
+    )  # (batch', channels', 1, n)
+    return out.reshape(batch, channels, -1).to(x.dtype)
 
 
 def _check_range(

@@ -63,7 +63,7 @@ class Jitter(Augmentation):
         check_param(self.sigma, "sigma", owner=self, interval=(0, None), closed="left")
 
     def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
-        return x + self.sigma * _randn(tuple(x.shape), generator, x)
+        return _randn(tuple(x.shape), generator, x).mul_(self.sigma).add_(x)
 
 
 class Scaling(Augmentation):
@@ -121,7 +121,7 @@ class Crop(Augmentation):
     Examples
     --------
     >>> x = torch.arange(10.0).reshape(1, 1, 10)
-    >>> Crop(scale=(1.0, 1.0))(x).equal(x)  # keeping everything is the identity
+    >>> torch.allclose(Crop(scale=(1.0, 1.0))(x), x)  # keeping all: identity
     True
     """
 
@@ -292,16 +292,23 @@ class Permutation(Augmentation):
         else:  # k-th of `active` equal cuts
             cuts = torch.div(k * length, active + 1, rounding_mode="floor")
         cuts = cuts.masked_fill(k > active, length).sort(dim=1).values
-        t = torch.arange(length, device=dev).expand(batch, -1).contiguous()
-        segment = torch.searchsorted(cuts, t, right=True)  # (batch, length)
-        order = (
-            torch.rand((batch, self.max_segments), generator=generator, device=dev)
-            .argsort(dim=1)
-            .argsort(dim=1)
-        )  # new position of each segment
-        key = order.gather(1, segment) * length + t
-        index = key.argsort(dim=1).unsqueeze(1).expand(-1, channels, -1)
-        return x.gather(2, index)
+        zero = cuts.new_zeros(batch, 1)
+        starts = torch.cat([zero, cuts], dim=1)  # (batch, max_segments)
+        sizes = torch.cat([cuts, zero + length], dim=1) - starts  # unused: size 0
+        # placed[:, j] is the segment that goes to the j-th place of the output;
+        # an output timestep t in place j reads the input at t + shift[:, j].
+        placed = torch.rand(
+            (batch, self.max_segments), generator=generator, device=dev
+        ).argsort(dim=1)
+        placed_sizes = sizes.gather(1, placed)
+        out_starts = placed_sizes.cumsum(dim=1) - placed_sizes
+        shift = starts.gather(1, placed) - out_starts
+        # Write each place's change of shift where it starts, then sum over time
+        # (no per-timestep search or sort).
+        step = torch.zeros((batch, length + 1), dtype=shift.dtype, device=dev)
+        step.scatter_add_(1, out_starts, shift.diff(dim=1, prepend=zero))
+        source = step[:, :length].cumsum(dim=1) + torch.arange(length, device=dev)
+        return x.gather(2, source.unsqueeze(1).expand(-1, channels, -1))
 
 
 def _check_knots(owner: Augmentation) -> None:

@@ -105,6 +105,38 @@ def test_grid_search_with_nested_augment_parameter():
     assert len(grid.cv_results_["mean_test_score"]) == 2
 
 
+def test_grid_search_reaches_a_member_of_a_compose_by_index():
+    X, y = two_class(n=40)
+    pipe = make_pipeline(
+        tiny(n_epochs=1, augment=augment.Crop() + augment.Jitter(0.03)),
+        LogisticRegression(),
+    )
+    key = "contrastiveencoder__augment__augmentations__1__sigma"
+    assert pipe.get_params()[key] == 0.03
+    grid = GridSearchCV(pipe, {key: [0.01, 0.2]}, cv=2).fit(X, y)
+    best = grid.best_estimator_[0].augment.augmentations[1].sigma
+    assert best == grid.best_params_[key]
+    assert pipe[0].augment.augmentations[1].sigma == 0.03  # the original kept
+
+
+def test_a_tsaug_pipeline_plugs_straight_into_the_estimator():
+    tsaug = pytest.importorskip("tsaug")
+    X, _ = two_class()
+    pipeline = tsaug.AddNoise(scale=0.05, normalize=False, seed=3) + tsaug.Drift(
+        max_drift=0.2, seed=4
+    )
+    enc = tiny(augment=pipeline).fit(X)
+    assert enc.transform(X).shape == (40, 8)
+    again = tiny(augment=pipeline).fit(X)  # same random_state, same model
+    np.testing.assert_allclose(again.transform(X), enc.transform(X), rtol=1e-5)
+
+
+def test_an_unusable_augment_is_a_clear_type_error():
+    X, _ = two_class()
+    with pytest.raises(TypeError, match=r"'augment' parameter must be.*got str"):
+        tiny(augment="jitter").fit(X)
+
+
 def test_clone_and_pickle_round_trip():
     X, _ = two_class()
     enc = tiny(augment=augment.Crop() + augment.Jitter(0.05))

@@ -111,9 +111,11 @@ class ContrastiveEncoder(
         Self-supervised method; a name in :data:`tscl.methods.METHODS`.
     encoder : str or encoder class, default="cnn"
         Network; a name in :data:`tscl.encoders.ENCODERS`.
-    augment : Augmentation or callable, optional
+    augment : Augmentation, callable or tsaug augmenter, optional
         Makes each view, ``augment(x, generator) -> x'`` on ``(batch, channels,
-        time)`` tensors. ``None`` uses :func:`tscl.augment.default_augmentation`.
+        time)`` tensors. A tsaug augmenter or pipeline is wrapped in
+        :class:`tscl.augment.Tsaug`. ``None`` uses
+        :func:`tscl.augment.default_augmentation`.
     n_components : int, default=128
         Size of the representation returned by ``transform``.
     n_epochs : int, default=50
@@ -203,11 +205,8 @@ class ContrastiveEncoder(
                 )
         resolve_name(self.method, methods.METHODS, "method", "method")
         resolve_name(self.encoder, encoders.ENCODERS, "encoder", "encoder")
-        if self.augment is not None and not callable(self.augment):
-            raise TypeError(
-                "The 'augment' parameter must be an augmentation (a "
-                f"callable on tensors) or None; got {self.augment!r}."
-            )
+        if self.augment is not None:
+            augment_module.as_augmentation(self.augment)  # TypeError if unusable
 
     def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
         """Pretrain the encoder on ``X``; labels ``y`` are ignored.
@@ -237,9 +236,9 @@ class ContrastiveEncoder(
         device = training.resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         aug = (
-            self.augment
+            augment_module.as_augmentation(self.augment)
             if self.augment is not None
-            else (augment_module.default_augmentation())
+            else augment_module.default_augmentation()
         )
         self._fit_standardization(X3)
         with torch.random.fork_rng(devices=[]):

@@ -25,6 +25,12 @@ from __future__ import annotations
 
 from tscl.augment._channels import ChannelDropout, ChannelShuffle, Rotation
 from tscl.augment._core import Augmentation, Compose, OneOf, RandomApply, Views
+from tscl.augment._ecg import (
+    BaselineWander,
+    ElectrodeMotion,
+    EMGNoise,
+    PowerlineNoise,
+)
 from tscl.augment._frequency import FrequencyMask, FrequencyNoise
 from tscl.augment._time import (
     Crop,
@@ -41,16 +47,20 @@ from tscl.augment._time import (
     Scaling,
     TimeWarp,
 )
+from tscl.augment._tsaug import Tsaug, as_augmentation
 
 __all__ = [
     "AUGMENTATIONS",
     "COMBINATORS",
     "Augmentation",
+    "BaselineWander",
     "ChannelDropout",
     "ChannelShuffle",
     "Compose",
     "Crop",
     "Drift",
+    "EMGNoise",
+    "ElectrodeMotion",
     "Flip",
     "FrequencyMask",
     "FrequencyNoise",
@@ -60,6 +70,7 @@ __all__ = [
     "Mixup",
     "OneOf",
     "Permutation",
+    "PowerlineNoise",
     "RandomApply",
     "RandomCrop",
     "Resample",
@@ -67,7 +78,9 @@ __all__ = [
     "Rotation",
     "Scaling",
     "TimeWarp",
+    "Tsaug",
     "Views",
+    "as_augmentation",
     "default_augmentation",
 ]
 
@@ -115,6 +128,11 @@ AUGMENTATIONS: dict[str, type[Augmentation]] = {
     # frequency domain
     "frequency_mask": FrequencyMask,
     "frequency_noise": FrequencyNoise,
+    # ECG noise in physical units (fs in Hz, amplitudes in mV)
+    "baseline_wander": BaselineWander,
+    "powerline_noise": PowerlineNoise,
+    "emg_noise": EMGNoise,
+    "electrode_motion": ElectrodeMotion,
 }
 
 #: Augmentations built from other augmentations (no defaults: they need members).

@@ -90,7 +90,9 @@ class FrequencyNoise(Augmentation):
     True
     """
 
-    def __init__(self, ratio: float = 0.1, strength: float = 0.1, p: float = 1.0):
+    def __init__(
+        self, ratio: float = 0.1, strength: float = 0.1, p: float = 1.0
+    ) -> None:
         self.ratio = ratio
         self.strength = strength
         self.p = p

@@ -14,11 +14,14 @@ from tscl.augment import (
     AUGMENTATIONS,
     COMBINATORS,
     Augmentation,
+    BaselineWander,
     ChannelDropout,
     ChannelShuffle,
     Compose,
     Crop,
     Drift,
+    ElectrodeMotion,
+    EMGNoise,
     Flip,
     FrequencyMask,
     FrequencyNoise,
@@ -28,6 +31,7 @@ from tscl.augment import (
     Mixup,
     OneOf,
     Permutation,
+    PowerlineNoise,
     RandomApply,
     RandomCrop,
     Resample,
@@ -41,6 +45,14 @@ from tscl.augment import (
 
 
 def _all_augmentations() -> list[Augmentation]:
+    other_settings = [
+        BaselineWander(fs=100.0, frequency_range=(0.1, 2.0), n_components=1),
+        PowerlineNoise(fs=250.0, frequency=60.0, n_harmonics=5),
+        EMGNoise(fs=360.0, band=(5.0, 400.0)),
+        ElectrodeMotion(fs=250.0, duration_range=(0.01, 2.0), n_bursts=3),
+        Permutation(segments="equal"),
+        Masking(mode="continuous", per_channel=True),
+    ]
     singles = [cls() for cls in AUGMENTATIONS.values()]
     keeping = [cls() for cls in AUGMENTATIONS.values() if cls.keeps_length]
     shortening = [cls() for cls in AUGMENTATIONS.values() if not cls.keeps_length]
@@ -51,6 +63,7 @@ def _all_augmentations() -> list[Augmentation]:
         OneOf([Jitter(), TimeWarp(), Permutation(), ChannelShuffle()], p=1.0),
         OneOf([RandomCrop(length=0.5), RandomCrop(length=0.5) + Jitter()]),
         RandomApply(MagnitudeWarp() + FrequencyNoise(), p=0.75),
+        *other_settings,
     ]
 
 

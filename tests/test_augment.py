@@ -1,6 +1,7 @@
 """Tests for tscl.augment: the contract of every augmentation, then each one's use."""
 
 import math
+import os
 
 import pytest
 import torch
@@ -798,3 +799,38 @@ def test_members_are_reachable_by_index_for_grid_search():
         clone(aug).set_params(augmentations__5__sigma=0.5)
     one_of = OneOf([Jitter(), Flip()]).set_params(augmentations__0__sigma=0.2)
     assert one_of.augmentations[0].sigma == 0.2
+
+
+# ---------------------------------------------------------- parallel CPU draws
+
+
+def test_large_cpu_draws_are_reproducible_whatever_the_thread_count():
+    x = torch.zeros(64, 4, 2**14)  # 4M values: drawn in parallel blocks
+    draws = []
+    for threads in (1, 2):
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            draws.append(Jitter(1.0)(x, _gen(5)))
+        finally:
+            torch.set_num_threads(before)
+    assert torch.equal(draws[0], draws[1])
+    assert float(draws[0].std()) == pytest.approx(1.0, abs=0.01)
+    blocks = draws[0].tensor_split(4)
+    assert not torch.equal(blocks[0], blocks[1])  # blocks have their own seeds
+    uniform = Masking(ratio=0.3)(torch.ones(64, 4, 2**14), _gen(5))
+    assert float((uniform == 0).float().mean()) == pytest.approx(0.3, abs=0.01)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_forgets_the_parent_s_thread_pool():
+    from tscl.augment import _core
+
+    Jitter()(torch.zeros(64, 4, 2**14), _gen(0))  # starts the thread pool
+    assert _core._POOL is not None
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the pool has no threads, so drop it
+        os._exit(0 if _core._POOL is None else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _core._POOL is not None  # the parent keeps its pool

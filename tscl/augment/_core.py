@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+import os
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
@@ -20,6 +23,54 @@ __all__ = ["Augmentation", "Compose", "OneOf", "RandomApply", "Views"]
 # ------------------------------------------------------------------- helpers
 
 
+#: On the CPU, draws of at least this many values are split into _CHUNKS blocks,
+#: each from its own generator seeded by the caller's, and filled in parallel:
+#: torch's CPU generator is serial and would otherwise bound Jitter's speed.
+_PARALLEL_NUMEL = 2**20
+_CHUNKS = 4
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _forget_pool() -> None:
+    """Drop the thread pool in a forked child, where its threads do not exist."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _draw(
+    kind: str,
+    shape: tuple[int, ...],
+    generator: torch.Generator | None,
+    like: Tensor,
+    dtype: torch.dtype | None,
+) -> Tensor:
+    dtype = dtype or like.dtype
+    numel = math.prod(shape)
+    if like.device.type != "cpu" or numel < _PARALLEL_NUMEL or shape[0] < _CHUNKS:
+        draw = torch.randn if kind == "normal" else torch.rand
+        return draw(shape, generator=generator, device=like.device, dtype=dtype)
+    # The same seeds give the same values whatever the number of threads.
+    seeds = torch.randint(0, 2**62, (_CHUNKS,), generator=generator).tolist()
+    out = torch.empty(shape, dtype=dtype)
+
+    def fill(block: Tensor, seed: int) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        if kind == "normal":
+            block.normal_(generator=gen)
+        else:
+            block.uniform_(generator=gen)
+
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_CHUNKS, thread_name_prefix="tscl-rng")
+    blocks = out.tensor_split(_CHUNKS, dim=0)
+    list(_POOL.map(fill, blocks, seeds))
+    return out
+
+
 def _rand(
     shape: tuple[int, ...],
     generator: torch.Generator | None,
@@ -27,9 +78,7 @@ def _rand(
     dtype: torch.dtype | None = None,
 ) -> Tensor:
     """Draw uniform values in [0, 1) with ``like``'s device and dtype."""
-    return torch.rand(
-        shape, generator=generator, device=like.device, dtype=dtype or like.dtype
-    )
+    return _draw("uniform", shape, generator, like, dtype)
 
 
 def _randn(
@@ -39,9 +88,7 @@ def _randn(
     dtype: torch.dtype | None = None,
 ) -> Tensor:
     """Draw standard normal values with ``like``'s device and dtype."""
-    return torch.randn(
-        shape, generator=generator, device=like.device, dtype=dtype or like.dtype
-    )
+    return _draw("normal", shape, generator, like, dtype)
 
 
 def _uniform(

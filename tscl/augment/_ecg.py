@@ -228,11 +228,14 @@ class PowerlineNoise(Augmentation):
             k * self.frequency < self.fs / 2 for k in range(1, self.n_harmonics + 1)
         )  # harmonics below Nyquist
         k = torch.arange(1, n + 1, device=x.device, dtype=dtype).unsqueeze(-1)
-        phase = _uniform((batch, channels, n, 1), 0, 2 * math.pi, generator, x, dtype)
+        phase = _uniform((batch, channels, n), 0, 2 * math.pi, generator, x, dtype)
         size = self.amplitude * (1 - _rand((batch, channels, 1), generator, x, dtype))
-        t = _seconds(x, self.fs)  # (time,)
-        waves = torch.sin(2 * math.pi * self.frequency * k * t + phase) / k
-        return x + (size * waves.sum(dim=2)).to(x.dtype)  # (batch, channels, time)
+        # sin(w t + phase) = cos(phase) sin(w t) + sin(phase) cos(w t): the waves
+        # of every sample are one matrix product with the shared (2n, time) basis.
+        angle = 2 * math.pi * self.frequency * k * _seconds(x, self.fs)  # (n, time)
+        basis = torch.cat([torch.sin(angle) / k, torch.cos(angle) / k])
+        weights = size * torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)
+        return x + (weights @ basis).to(x.dtype)  # (batch, channels, time)
 
 
 class EMGNoise(Augmentation):

@@ -165,3 +165,153 @@ def test_non_positive_temperature_is_rejected(temperature):
 def test_non_number_temperature_is_rejected(temperature):
     with pytest.raises(TypeError, match="'temperature' parameter of NTXent"):
         NTXent(temperature)
+
+
+# ------------------------------------------------- SupCon, InfoNCE, BYOL, CLIP
+
+
+def _naive_supcon(z1, z2, labels, temperature, negatives=None) -> float:
+    """Khosla et al.'s L_out with explicit loops, in float64; -1 = unlabelled."""
+    z = torch.cat([z1, z2]).double()
+    n2, n = len(z), len(z) // 2
+    unit = [v / v.norm() for v in z]
+    extra = [] if negatives is None else [v / v.norm() for v in negatives.double()]
+    lab = list(labels.tolist()) * 2
+    total = 0.0
+    for i in range(n2):
+        denominator = sum(
+            math.exp(float(unit[i] @ unit[k]) / temperature)
+            for k in range(n2)
+            if k != i
+        ) + sum(math.exp(float(unit[i] @ e) / temperature) for e in extra)
+        positives = [
+            p
+            for p in range(n2)
+            if p != i and (p % n == i % n or (lab[i] >= 0 and lab[p] == lab[i]))
+        ]
+        total += -sum(
+            math.log(math.exp(float(unit[i] @ unit[p]) / temperature) / denominator)
+            for p in positives
+        ) / len(positives)
+    return total / n2
+
+
+@pytest.mark.parametrize("temperature", [0.1, 0.5])
+@pytest.mark.parametrize(
+    "labels",
+    [[0, 0, 1, 1, 2], [0, 1, 0, -1, -1], [-1, -1, -1, -1, -1], [3, 3, 3, 3, 3]],
+)
+def test_supcon_matches_naive_loop(temperature, labels):
+    from tscl.losses import SupCon
+
+    generator = torch.Generator().manual_seed(len(labels))
+    z1 = torch.randn(5, 6, generator=generator)
+    z2 = torch.randn(5, 6, generator=generator)
+    labels = torch.tensor(labels)
+    got = SupCon(temperature)(z1, z2, labels)
+    assert float(got) == pytest.approx(
+        _naive_supcon(z1, z2, labels, temperature), rel=1e-4
+    )
+
+
+def test_supcon_without_labels_is_ntxent_and_extra_negatives_match_naive_loop():
+    from tscl.losses import SupCon
+
+    z1, z2, extra = torch.randn(6, 4), torch.randn(6, 4), torch.randn(9, 4)
+    unlabelled = torch.full((6,), -1)
+    torch.testing.assert_close(SupCon(0.2)(z1, z2, unlabelled), NTXent(0.2)(z1, z2))
+    for labels in (unlabelled, torch.tensor([0, 1, 0, 1, -1, 2])):
+        got = SupCon(0.2)(z1, z2, labels, negatives=extra)
+        assert float(got) == pytest.approx(
+            _naive_supcon(z1, z2, labels, 0.2, extra), rel=1e-4
+        )
+    got = NTXent(0.2)(z1, z2, negatives=extra)
+    assert float(got) == pytest.approx(
+        _naive_supcon(z1, z2, unlabelled, 0.2, extra), rel=1e-4
+    )
+
+
+def test_supcon_pulls_same_class_together():
+    from tscl.losses import SupCon
+
+    z = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    same = torch.tensor([0, 0, 1, 1])
+    mixed = torch.tensor([0, 1, 0, 1])
+    assert SupCon(0.1)(z, z, same) < SupCon(0.1)(z, z, mixed)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "match"),
+    [
+        (torch.tensor([0, 1, 2]), ValueError, r"shape \(4,\)"),
+        (torch.tensor([0.0, 1.0, 1.0, 0.0]), TypeError, "integer labels"),
+        (torch.tensor([0, 1, -2, 0]), ValueError, ">= 0, or -1"),
+        ([0, 1, 1, 0], ValueError, r"shape \(4,\)"),
+    ],
+)
+def test_supcon_rejects_bad_labels(labels, error, match):
+    from tscl.losses import SupCon
+
+    with pytest.raises(error, match=match):
+        SupCon()(torch.randn(4, 3), torch.randn(4, 3), labels)
+
+
+def _naive_infonce(q, k, temperature, queue=None) -> float:
+    total = 0.0
+    for i in range(len(q)):
+        qi = q[i].double() / q[i].double().norm()
+        keys = [k[i]] + (list(queue) if queue is not None else [*k[:i], *k[i + 1 :]])
+        sims = [
+            float(qi @ (v.double() / v.double().norm())) / temperature for v in keys
+        ]
+        total += -(sims[0] - math.log(sum(math.exp(s) for s in sims)))
+    return total / len(q)
+
+
+@pytest.mark.parametrize("with_queue", [False, True])
+def test_infonce_matches_naive_loop(with_queue):
+    from tscl.losses import InfoNCE
+
+    q, k, queue = torch.randn(5, 8), torch.randn(5, 8), torch.randn(12, 8)
+    got = InfoNCE(0.2)(q, k, queue if with_queue else None)
+    expected = _naive_infonce(q, k, 0.2, queue if with_queue else None)
+    assert float(got) == pytest.approx(expected, rel=1e-4)
+    assert InfoNCE()(q[:1], k[:1], queue).shape == ()  # a queue allows batch 1
+    with pytest.raises(ValueError, match=r"shape \(m, 8\)"):
+        InfoNCE()(q, k, torch.randn(4, 3))
+
+
+def test_negative_cosine_values_and_gradient():
+    from tscl.losses import NegativeCosine
+
+    p = torch.randn(6, 4, requires_grad=True)
+    z = torch.randn(6, 4)
+    loss = NegativeCosine()(p, z)
+    naive = sum(
+        2 - 2 * float(p[i].detach() @ z[i] / (p[i].detach().norm() * z[i].norm()))
+        for i in range(6)
+    )
+    assert float(loss) == pytest.approx(naive / 6, rel=1e-5)
+    loss.backward()
+    assert torch.isfinite(p.grad).all()
+    with pytest.raises(ValueError, match="equal shape"):
+        NegativeCosine()(torch.randn(3, 4), torch.randn(3, 5))
+
+
+def test_clip_is_symmetric_infonce_with_a_learned_clamped_temperature():
+    from tscl.losses import CLIP
+
+    a, b = torch.randn(6, 5), torch.randn(6, 5)
+    loss = CLIP(temperature=0.1)
+    value = loss(a, b)
+    expected = (
+        _naive_infonce(a, b, 0.1) + _naive_infonce(b, a, 0.1)
+    ) / 2  # both directions, in-batch negatives
+    assert float(value) == pytest.approx(expected, rel=1e-4)
+    value.backward()
+    assert loss.log_scale.grad is not None
+    fixed = CLIP(learn_temperature=False)
+    assert not fixed.log_scale.requires_grad
+    assert float(CLIP(temperature=1e-4).log_scale.exp().clamp(max=100)) == 100.0
+    with pytest.raises(ValueError, match="'temperature' parameter of CLIP"):
+        CLIP(temperature=0.0)

@@ -7,13 +7,15 @@ logic. To add one: write the class here and use it from a method in
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tscl._validation import check_param
 
-__all__ = ["NTXent", "check_pair"]
+__all__ = ["CLIP", "InfoNCE", "NTXent", "NegativeCosine", "SupCon", "check_pair"]
 
 
 def check_pair(z1: Tensor, z2: Tensor) -> None:
@@ -74,13 +76,125 @@ class NTXent(nn.Module):
         check_param(temperature, "temperature", owner=self, interval=(0, None))
         self.temperature = temperature
 
-    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
+    def forward(
+        self, z1: Tensor, z2: Tensor, negatives: Tensor | None = None
+    ) -> Tensor:
         """Return the mean NT-Xent loss over both views.
 
         Parameters
         ----------
         z1, z2 : Tensor of shape (batch, dim)
             Projections of the two views.
+        negatives : Tensor of shape (m, dim), optional
+            Extra embeddings that serve only as negatives, e.g. the views other
+            processes hold in distributed training.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
+        return _contrast(z1, z2, None, negatives, self.temperature)
+
+
+def _check_extra(negatives: Tensor | None, dim: int, name: str = "negatives") -> None:
+    if negatives is not None and (negatives.ndim != 2 or negatives.shape[1] != dim):
+        raise ValueError(
+            f"Expected '{name}' of shape (m, {dim}) to match the embeddings; got "
+            f"{tuple(negatives.shape)}."
+        )
+
+
+def _contrast(
+    z1: Tensor,
+    z2: Tensor,
+    labels: Tensor | None,
+    negatives: Tensor | None,
+    temperature: float,
+) -> Tensor:
+    """SupCon over both views; without labels it is NT-Xent.
+
+    Each of the ``2n`` embeddings is an anchor; its positives are its other view
+    and, when ``labels`` are given, every other embedding with the same label
+    (``-1`` marks an unlabelled sample, which has only its other view). All
+    other embeddings and ``negatives`` are in the denominator.
+    """
+    check_pair(z1, z2)
+    _check_extra(negatives, z1.shape[1])
+    n = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2]).float(), dim=1)  # (2n, dim)
+    columns = z
+    if negatives is not None:
+        columns = torch.cat([z, F.normalize(negatives.float(), dim=1)])
+    logits = z @ columns.T / temperature  # (2n, 2n + m)
+    eye = torch.zeros_like(logits, dtype=torch.bool)
+    eye[:, : 2 * n].fill_diagonal_(True)
+    logits = logits.masked_fill(eye, float("-inf"))  # no self-pairs
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    sample = torch.arange(n, device=z.device).repeat(2)
+    positive = sample[:, None] == sample[None, :]  # the other view (and self)
+    if labels is not None:
+        lab = labels.repeat(2)
+        positive = positive | ((lab[:, None] == lab[None, :]) & (lab[:, None] >= 0))
+    positive = positive & ~eye[:, : 2 * n]
+    # Sum log-probabilities over positives only (avoid 0 * -inf on the diagonal).
+    total = torch.where(positive, log_prob[:, : 2 * n], 0.0).sum(dim=1)
+    return -(total / positive.sum(dim=1)).mean()
+
+
+class SupCon(nn.Module):
+    """Supervised contrastive loss (Khosla et al. 2020), semi-supervised.
+
+    Each of the ``2n`` embeddings is an anchor whose positives are its other
+    view and every other embedding of the same class; the loss averages
+    ``-log softmax`` over the positives (the paper's :math:`L_{out}`).
+    Unlabelled samples (label ``-1``) have only their other view as a positive:
+    on them the loss is NT-Xent, and with no labels at all it equals
+    :class:`NTXent`.
+
+    Parameters
+    ----------
+    temperature : float, default=0.1
+        Softmax temperature, > 0.
+
+    References
+    ----------
+    .. [1] Khosla et al., Supervised Contrastive Learning, NeurIPS 2020,
+       arXiv:2004.11362
+
+    Examples
+    --------
+    >>> z1, z2 = torch.randn(6, 8), torch.randn(6, 8)
+    >>> labels = torch.tensor([0, 0, 1, 1, -1, -1])  # the last two unlabelled
+    >>> SupCon(0.1)(z1, z2, labels).shape
+    torch.Size([])
+    >>> unlabelled = torch.full((6,), -1)
+    >>> torch.allclose(SupCon(0.1)(z1, z2, unlabelled), NTXent(0.1)(z1, z2))
+    True
+    """
+
+    def __init__(self, temperature: float = 0.1) -> None:
+        super().__init__()
+        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        self.temperature = temperature
+
+    def forward(
+        self,
+        z1: Tensor,
+        z2: Tensor,
+        labels: Tensor,
+        negatives: Tensor | None = None,
+    ) -> Tensor:
+        """Return the mean loss over both views.
+
+        Parameters
+        ----------
+        z1, z2 : Tensor of shape (batch, dim)
+            Projections of the two views.
+        labels : Tensor of shape (batch,)
+            Integer class of each sample, ``-1`` for unlabelled.
+        negatives : Tensor of shape (m, dim), optional
+            Extra embeddings used only as negatives.
 
         Returns
         -------
@@ -88,10 +202,189 @@ class NTXent(nn.Module):
             A scalar.
         """
         check_pair(z1, z2)
-        n = z1.shape[0]
-        z = F.normalize(torch.cat([z1, z2]).float(), dim=1)  # (2n, dim)
-        logits = z @ z.T / self.temperature  # (2n, 2n)
-        eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
-        logits = logits.masked_fill(eye, float("-inf"))  # no self-pairs
-        target = torch.arange(2 * n, device=z.device).roll(n)  # i <-> i +/- n
-        return F.cross_entropy(logits, target)
+        if not isinstance(labels, Tensor) or labels.shape != (z1.shape[0],):
+            raise ValueError(
+                f"SupCon needs labels of shape ({z1.shape[0]},), one per sample; "
+                f"got {getattr(labels, 'shape', type(labels).__name__)}."
+            )
+        if (
+            labels.is_floating_point()
+            or labels.is_complex()
+            or labels.dtype == torch.bool
+        ):
+            raise TypeError(
+                f"SupCon needs integer labels (-1 for unlabelled); got {labels.dtype}."
+            )
+        if labels.numel() and int(labels.min()) < -1:
+            raise ValueError(
+                "SupCon labels must be class indices >= 0, or -1 for unlabelled; "
+                f"got {int(labels.min())}."
+            )
+        return _contrast(z1, z2, labels.to(z1.device), negatives, self.temperature)
+
+
+class InfoNCE(nn.Module):
+    """InfoNCE for queries and keys: one positive key per query.
+
+    Without ``negatives`` the other keys of the batch are the negatives (the
+    logits are ``query @ key.T``); with ``negatives`` (a MoCo queue) each query
+    is contrasted only with its own key and the queue, as in MoCo v2.
+
+    Parameters
+    ----------
+    temperature : float, default=0.2
+        Softmax temperature, > 0 (MoCo v2 uses 0.2).
+
+    References
+    ----------
+    .. [1] van den Oord et al., CPC/InfoNCE, 2018, arXiv:1807.03748
+    .. [2] Chen et al., MoCo v2, 2020, arXiv:2003.04297
+
+    Examples
+    --------
+    >>> q, k, queue = torch.randn(4, 8), torch.randn(4, 8), torch.randn(64, 8)
+    >>> InfoNCE(0.2)(q, k, queue).shape
+    torch.Size([])
+    """
+
+    def __init__(self, temperature: float = 0.2) -> None:
+        super().__init__()
+        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        self.temperature = temperature
+
+    def forward(
+        self, query: Tensor, key: Tensor, negatives: Tensor | None = None
+    ) -> Tensor:
+        """Return the mean loss over the queries.
+
+        Parameters
+        ----------
+        query, key : Tensor of shape (batch, dim)
+            Row ``i`` of ``key`` is the positive of row ``i`` of ``query``.
+        negatives : Tensor of shape (m, dim), optional
+            A queue of negative keys; ``None`` uses the batch's other keys.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
+        if negatives is None:  # in-batch negatives need a batch of >= 2
+            check_pair(query, key)
+        elif query.ndim != 2 or query.shape != key.shape:
+            raise ValueError(
+                "Expected query and key of equal shape (batch, dim); got "
+                f"{tuple(query.shape)} and {tuple(key.shape)}."
+            )
+        _check_extra(negatives, query.shape[-1])
+        q = F.normalize(query.float(), dim=1)
+        k = F.normalize(key.float(), dim=1)
+        if negatives is None:
+            logits = q @ k.T
+            target = torch.arange(q.shape[0], device=q.device)
+        else:
+            queue = F.normalize(negatives.float(), dim=1)
+            logits = torch.cat([(q * k).sum(dim=1, keepdim=True), q @ queue.T], dim=1)
+            target = torch.zeros(q.shape[0], dtype=torch.long, device=q.device)
+        return F.cross_entropy(logits / self.temperature, target)
+
+
+class NegativeCosine(nn.Module):
+    """Negative cosine similarity, BYOL's and SimSiam's regression loss.
+
+    Returns ``2 - 2 * cos(p, z)`` averaged over the batch (BYOL's normalised
+    squared error): 0 when ``p`` and ``z`` point the same way, 4 when opposite.
+    The target ``z`` is used as given: detach it (or compute it under
+    ``torch.no_grad``) for a stop-gradient.
+
+    References
+    ----------
+    .. [1] Grill et al., BYOL, NeurIPS 2020, arXiv:2006.07733
+    .. [2] Chen and He, SimSiam, CVPR 2021, arXiv:2011.10566
+
+    Examples
+    --------
+    >>> z = torch.randn(4, 8)
+    >>> float(NegativeCosine()(z, 3 * z)) < 1e-6, float(NegativeCosine()(z, -z))
+    (True, 4.0)
+    """
+
+    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
+        """Return the mean of ``2 - 2 cos`` over rows.
+
+        Parameters
+        ----------
+        prediction, target : Tensor of shape (batch, dim)
+            Online prediction and target projection.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
+        if prediction.ndim != 2 or prediction.shape != target.shape:
+            raise ValueError(
+                "Expected prediction and target of equal shape (batch, dim); got "
+                f"{tuple(prediction.shape)} and {tuple(target.shape)}."
+            )
+        cosine = F.cosine_similarity(prediction.float(), target.float(), dim=1)
+        return (2 - 2 * cosine).mean()
+
+
+class CLIP(nn.Module):
+    """Symmetric InfoNCE between two modalities with a learned temperature.
+
+    Row ``i`` of ``a`` and row ``i`` of ``b`` are two modalities of the same
+    sample (a signal and its spectrum, two lead groups, a signal and clinical
+    covariates). The logits ``scale * cos(a_i, b_j)`` are classified both ways,
+    rows against columns and columns against rows. ``scale = exp(s)`` with a
+    learnable ``s`` starting at ``log(1 / temperature)`` and clamped at 100, as
+    in CLIP.
+
+    Parameters
+    ----------
+    temperature : float, default=0.07
+        Initial temperature, > 0.
+    learn_temperature : bool, default=True
+        Train the temperature with the model; False keeps it fixed.
+
+    References
+    ----------
+    .. [1] Radford et al., CLIP, ICML 2021, arXiv:2103.00020
+
+    Examples
+    --------
+    >>> loss = CLIP()
+    >>> a, b = torch.randn(8, 16), torch.randn(8, 16)
+    >>> bool(loss(a, a) < loss(a, b)), loss.log_scale.requires_grad
+    (True, True)
+    """
+
+    def __init__(
+        self, temperature: float = 0.07, learn_temperature: bool = True
+    ) -> None:
+        super().__init__()
+        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        check_param(learn_temperature, "learn_temperature", owner=self, kind=bool)
+        self.log_scale = nn.Parameter(
+            torch.tensor(math.log(1 / temperature)), requires_grad=learn_temperature
+        )
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        """Return the mean of the two directions' cross entropies.
+
+        Parameters
+        ----------
+        a, b : Tensor of shape (batch, dim)
+            Embeddings of the two modalities, projected to the same dimension.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
+        check_pair(a, b)
+        scale = self.log_scale.exp().clamp(max=100.0)
+        logits = scale * F.normalize(a.float(), dim=1) @ F.normalize(b.float(), dim=1).T
+        target = torch.arange(a.shape[0], device=a.device)
+        return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2

@@ -291,7 +291,7 @@ def test_negative_cosine_values_and_gradient():
         2 - 2 * float(p[i].detach() @ z[i] / (p[i].detach().norm() * z[i].norm()))
         for i in range(6)
     )
-    assert float(loss) == pytest.approx(naive / 6, rel=1e-5)
+    assert float(loss.detach()) == pytest.approx(naive / 6, rel=1e-5)
     loss.backward()
     assert torch.isfinite(p.grad).all()
     with pytest.raises(ValueError, match="equal shape"):
@@ -315,3 +315,105 @@ def test_clip_is_symmetric_infonce_with_a_learned_clamped_temperature():
     assert float(CLIP(temperature=1e-4).log_scale.exp().clamp(max=100)) == 100.0
     with pytest.raises(ValueError, match="'temperature' parameter of CLIP"):
         CLIP(temperature=0.0)
+
+
+# ------------------------------------------------------------------ Triplet
+
+
+def _naive_triplet(z1, z2, labels, margin, miner, k=5) -> float:
+    """The three miners written out with loops over anchors, in float64."""
+    z = torch.cat([z1, z2]).double()
+    z = z / z.norm(dim=1, keepdim=True)
+    n2, n = len(z), len(z) // 2
+    lab = [-1] * n2 if labels is None else list(labels.tolist()) * 2
+
+    def dist(i, j):
+        return float((z[i] - z[j]).norm())
+
+    def is_positive(i, j):
+        return j != i and (j % n == i % n or (lab[i] >= 0 and lab[j] == lab[i]))
+
+    losses = []
+    for a in range(n2):
+        pos = [j for j in range(n2) if is_positive(a, j)]
+        neg = [j for j in range(n2) if j != a and not is_positive(a, j)]
+        if not pos or not neg:
+            continue
+        if miner == "batch_hard":
+            d_ap = max(dist(a, p) for p in pos)
+            d_an = min(dist(a, m) for m in neg)
+            losses.append(max(d_ap - d_an + margin, 0.0))
+        elif miner == "semi_hard":
+            for p in pos:
+                d_ap = dist(a, p)
+                farther = [dist(a, m) for m in neg if dist(a, m) > d_ap]
+                closer = [dist(a, m) for m in neg if dist(a, m) <= d_ap]
+                d_an = min(farther) if farther else max(closer)
+                losses.append(max(d_ap - d_an + margin, 0.0))
+        else:
+            d_ap = dist(a, (a + n) % n2)
+            hardest = sorted(dist(a, m) for m in neg)[:k]
+            losses.append(
+                sum(max(d_ap - d + margin, 0.0) for d in hardest) / len(hardest)
+            )
+    return sum(losses) / len(losses) if losses else 0.0
+
+
+@pytest.mark.parametrize("miner", ["batch_hard", "semi_hard", "topk"])
+@pytest.mark.parametrize("labels", [None, [0, 0, 1, 1, -1, 2, 2]])
+@pytest.mark.parametrize("margin", [0.0, 0.2, 1.0])
+def test_triplet_matches_naive_loop(miner, labels, margin):
+    from tscl.losses import Triplet
+
+    generator = torch.Generator().manual_seed(7)
+    z1 = torch.randn(7, 5, generator=generator)
+    z2 = z1 + 0.5 * torch.randn(7, 5, generator=generator)
+    labels = None if labels is None else torch.tensor(labels)
+    got = Triplet(margin=margin, miner=miner, k=3)(z1, z2, labels)
+    expected = _naive_triplet(z1, z2, labels, margin, miner, k=3)
+    assert float(got) == pytest.approx(expected, rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.parametrize("miner", ["batch_hard", "semi_hard", "topk"])
+def test_triplet_gradients_finite_and_training_separates_views(miner):
+    from tscl.losses import Triplet
+
+    torch.manual_seed(0)
+    z1 = torch.randn(16, 8, requires_grad=True)
+    z2 = torch.randn(16, 8, requires_grad=True)
+    loss_fn = Triplet(margin=0.5, miner=miner)
+    optimizer = torch.optim.SGD([z1, z2], lr=0.5)
+    values = []
+    for _ in range(30):
+        loss = loss_fn(z1, z2)
+        values.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        assert torch.isfinite(z1.grad).all()
+        optimizer.step()
+    assert values[-1] < values[0]
+
+
+def test_triplet_with_one_class_has_no_negatives_and_gives_zero_with_a_graph():
+    from tscl.losses import Triplet
+
+    z1 = torch.randn(4, 3, requires_grad=True)
+    loss = Triplet()(z1, torch.randn(4, 3), torch.zeros(4, dtype=torch.long))
+    assert float(loss) == 0.0
+    loss.backward()  # still differentiable
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"margin": -0.1}, ValueError, "'margin' parameter of Triplet"),
+        ({"miner": "hardest"}, ValueError, "'batch_hard', 'semi_hard', 'topk'"),
+        ({"k": 0}, ValueError, "'k' parameter of Triplet"),
+        ({"k": 2.5}, TypeError, "'k' parameter of Triplet"),
+    ],
+)
+def test_triplet_rejects_bad_parameters(kwargs, error, match):
+    from tscl.losses import Triplet
+
+    with pytest.raises(error, match=match):
+        Triplet(**kwargs)

@@ -8,6 +8,7 @@ logic. To add one: write the class here and use it from a method in
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -15,7 +16,16 @@ from torch import Tensor, nn
 
 from tscl._validation import check_param
 
-__all__ = ["CLIP", "InfoNCE", "NTXent", "NegativeCosine", "SupCon", "check_pair"]
+__all__ = [
+    "CLIP",
+    "MINERS",
+    "InfoNCE",
+    "NTXent",
+    "NegativeCosine",
+    "SupCon",
+    "Triplet",
+    "check_pair",
+]
 
 
 def check_pair(z1: Tensor, z2: Tensor) -> None:
@@ -202,24 +212,7 @@ class SupCon(nn.Module):
             A scalar.
         """
         check_pair(z1, z2)
-        if not isinstance(labels, Tensor) or labels.shape != (z1.shape[0],):
-            raise ValueError(
-                f"SupCon needs labels of shape ({z1.shape[0]},), one per sample; "
-                f"got {getattr(labels, 'shape', type(labels).__name__)}."
-            )
-        if (
-            labels.is_floating_point()
-            or labels.is_complex()
-            or labels.dtype == torch.bool
-        ):
-            raise TypeError(
-                f"SupCon needs integer labels (-1 for unlabelled); got {labels.dtype}."
-            )
-        if labels.numel() and int(labels.min()) < -1:
-            raise ValueError(
-                "SupCon labels must be class indices >= 0, or -1 for unlabelled; "
-                f"got {int(labels.min())}."
-            )
+        _check_labels(labels, z1.shape[0], self)
         return _contrast(z1, z2, labels.to(z1.device), negatives, self.temperature)
 
 
@@ -388,3 +381,142 @@ class CLIP(nn.Module):
         logits = scale * F.normalize(a.float(), dim=1) @ F.normalize(b.float(), dim=1).T
         target = torch.arange(a.shape[0], device=a.device)
         return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+#: Mining strategies of :class:`Triplet`.
+MINERS = ("batch_hard", "semi_hard", "topk")
+
+
+def _check_labels(labels: Tensor, n: int, owner: object) -> None:
+    name = type(owner).__name__
+    if not isinstance(labels, Tensor) or labels.shape != (n,):
+        raise ValueError(
+            f"{name} needs labels of shape ({n},), one per sample; got "
+            f"{getattr(labels, 'shape', type(labels).__name__)}."
+        )
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(
+            f"{name} needs integer labels (-1 for unlabelled); got {labels.dtype}."
+        )
+    if labels.numel() and int(labels.min()) < -1:
+        raise ValueError(
+            f"{name} labels must be class indices >= 0, or -1 for unlabelled; got "
+            f"{int(labels.min())}."
+        )
+
+
+class Triplet(nn.Module):
+    """Triplet margin loss on two views with hard-negative mining.
+
+    Every one of the ``2n`` L2-normalised embeddings is an anchor. Its positives
+    are its other view and, when ``labels`` are given, the embeddings of the same
+    class (``-1`` = unlabelled: only the other view); every other embedding is a
+    negative. Distances are Euclidean between unit vectors. With ``d_ap`` and
+    ``d_an`` the anchor-positive and anchor-negative distances, the loss of a
+    triplet is ``max(d_ap - d_an + margin, 0)``, and ``miner`` picks the
+    triplets:
+
+    - ``"batch_hard"``: per anchor, the farthest positive and the closest
+      negative (Hermans et al. 2017);
+    - ``"semi_hard"``: per anchor-positive pair, the closest negative farther
+      than the positive, or if there is none the farthest negative closer than
+      it (FaceNet, as in TensorFlow Addons);
+    - ``"topk"``: per anchor, its other view and the ``k`` negatives most similar
+      to the anchor, averaged (hard negatives for the self-supervised case).
+
+    Anchors without a positive or a negative do not count.
+
+    Parameters
+    ----------
+    margin : float, default=0.2
+        Margin, >= 0 (distances lie in [0, 2]).
+    miner : {"batch_hard", "semi_hard", "topk"}, default="batch_hard"
+        How triplets are chosen.
+    k : int, default=5
+        Negatives per anchor for ``miner="topk"`` (fewer if the batch has fewer).
+
+    References
+    ----------
+    .. [1] Schroff et al., FaceNet, CVPR 2015, arXiv:1503.03832
+    .. [2] Hermans et al., In defense of the triplet loss, 2017, arXiv:1703.07737
+
+    Examples
+    --------
+    >>> z = torch.randn(8, 16)
+    >>> loss = Triplet(margin=0.2, miner="semi_hard")
+    >>> bool(loss(z, z) < loss(z, torch.randn(8, 16)))
+    True
+    """
+
+    def __init__(
+        self, margin: float = 0.2, miner: str = "batch_hard", k: int = 5
+    ) -> None:
+        super().__init__()
+        check_param(margin, "margin", owner=self, interval=(0, None), closed="left")
+        if miner not in MINERS:
+            raise ValueError(
+                f"The 'miner' parameter of Triplet must be one of {list(MINERS)}; "
+                f"got {miner!r}."
+            )
+        check_param(
+            k, "k", owner=self, kind=numbers.Integral, interval=(1, None), closed="left"
+        )
+        self.margin = margin
+        self.miner = miner
+        self.k = k
+
+    def forward(self, z1: Tensor, z2: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Return the mean triplet loss over the mined triplets.
+
+        Parameters
+        ----------
+        z1, z2 : Tensor of shape (batch, dim)
+            Embeddings of the two views.
+        labels : Tensor of shape (batch,), optional
+            Integer classes, ``-1`` for unlabelled; ``None`` = all unlabelled.
+
+        Returns
+        -------
+        Tensor
+            A scalar (0 when no triplet qualifies).
+        """
+        check_pair(z1, z2)
+        n = z1.shape[0]
+        z = F.normalize(torch.cat([z1, z2]).float(), dim=1)
+        distance = (2 - 2 * z @ z.T).clamp_min(0).add(1e-12).sqrt()  # (2n, 2n)
+        sample = torch.arange(n, device=z.device).repeat(2)
+        eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+        other_view = (sample[:, None] == sample[None, :]) & ~eye
+        positive = other_view.clone()
+        if labels is not None:
+            _check_labels(labels, n, self)
+            lab = labels.to(z.device).repeat(2)
+            positive |= (lab[:, None] == lab[None, :]) & (lab[:, None] >= 0) & ~eye
+        negative = ~positive & ~eye
+        inf = torch.tensor(float("inf"), device=z.device)
+        if self.miner == "batch_hard":
+            d_ap = torch.where(positive, distance, -inf).amax(dim=1)
+            d_an = torch.where(negative, distance, inf).amin(dim=1)
+            losses = F.relu(d_ap - d_an + self.margin)
+            valid = positive.any(dim=1) & negative.any(dim=1)
+        elif self.miner == "semi_hard":
+            d_ap = distance[:, :, None]  # (anchor, positive, 1)
+            d_an = distance[:, None, :]  # (anchor, 1, negative)
+            neg = negative[:, None, :]
+            outside = torch.where(neg & (d_an > d_ap), d_an, inf).amin(dim=2)
+            inside = torch.where(neg & (d_an <= d_ap), d_an, -inf).amax(dim=2)
+            chosen = torch.where(torch.isfinite(outside), outside, inside)
+            valid = positive & negative.any(dim=1, keepdim=True)  # (anchor, positive)
+            losses = torch.where(valid, F.relu(distance - chosen + self.margin), 0.0)
+        else:  # topk
+            k = min(self.k, 2 * n - 2)
+            d_ap = torch.where(other_view, distance, 0.0).sum(dim=1, keepdim=True)
+            masked = torch.where(negative, distance, inf)
+            d_an = masked.topk(k, dim=1, largest=False).values  # (anchor, k)
+            found = torch.isfinite(d_an)
+            hinge = torch.where(found, F.relu(d_ap - d_an + self.margin), 0.0)
+            losses = hinge.sum(dim=1) / found.sum(dim=1).clamp_min(1)
+            valid = found.any(dim=1)
+        if not valid.any():
+            return z.sum() * 0.0  # keeps the graph; nothing to learn from
+        return losses[valid].mean()

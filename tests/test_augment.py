@@ -487,6 +487,18 @@ def test_default_augmentation():
         (ChannelDropout(rate=2), ValueError, "'rate' parameter of ChannelDropout"),
         (FrequencyMask(ratio=-0.1), ValueError, "'ratio' parameter"),
         (FrequencyNoise(strength=-1), ValueError, "'strength' parameter"),
+        (
+            Jitter(sigma=math.inf),
+            ValueError,
+            "'sigma' parameter of Jitter must be a finite",
+        ),
+        (Scaling(sigma=math.inf), ValueError, "must be a finite"),
+        (Drift(max_drift=math.inf), ValueError, "'max_drift' parameter"),
+        (Resample(rate_range=(0.5, math.inf)), ValueError, "'rate_range' parameter"),
+        (TimeWarp(sigma=math.inf), ValueError, "'sigma' parameter of TimeWarp"),
+        (FrequencyNoise(strength=math.inf), ValueError, "'strength' parameter"),
+        (Masking(value=math.nan), ValueError, "'value' parameter of Masking"),
+        (OneOf([Jitter()], weights=[math.inf]), ValueError, "'weights' parameter"),
     ],
 )
 def test_bad_parameters_raise_clear_errors_on_call(aug, error, match):

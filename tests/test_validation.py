@@ -265,3 +265,13 @@ def test_check_tensor_suggests_unsqueeze_and_names_owner():
 def test_check_tensor_rejects_empty(shape):
     with pytest.raises(ValueError, match="non-empty"):
         check_tensor(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("value", [np.inf, -np.inf, np.nan, float("inf")])
+@pytest.mark.parametrize("interval", [None, (0, None), (None, None)])
+def test_check_param_rejects_non_finite_numbers_even_without_bounds(value, interval):
+    with pytest.raises(
+        ValueError, match=r"'sigma' parameter of Jitter must be a finite"
+    ):
+        check_param(value, "sigma", owner="Jitter", interval=interval)
+    check_param(1e300, "sigma", owner="Jitter", interval=interval)  # large is fine

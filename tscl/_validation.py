@@ -64,7 +64,8 @@ def check_param(
     TypeError
         If ``value`` is not of type ``kind``.
     ValueError
-        If ``value`` is outside ``interval``.
+        If ``value`` is outside ``interval``, or is a number that is NaN or
+        infinite (no parameter of tscl means anything at infinity).
 
     Examples
     --------
@@ -82,9 +83,10 @@ def check_param(
             f"The '{name}' parameter{_owner_name(owner)} must be of type {expected}. "
             f"Got {value!r} of type {type(value).__name__}."
         )
-    if interval is None:
+    finite = not (isinstance(value, numbers.Real) and not np.isfinite(float(value)))
+    if interval is None and finite:
         return
-    low, high = interval
+    low, high = interval if interval is not None else (None, None)
     number = float(value)  # type: ignore[arg-type]
     low_ok = low is None or (
         number >= low if closed in ("left", "both") else number > low
@@ -92,7 +94,7 @@ def check_param(
     high_ok = high is None or (
         number <= high if closed in ("right", "both") else number < high
     )
-    if low_ok and high_ok and not (np.isnan(number)):
+    if low_ok and high_ok and finite:
         return
     parts = []
     if low is not None:
@@ -102,9 +104,12 @@ def check_param(
     word = (
         "an integer" if kinds == (numbers.Integral,) or kinds == (int,) else "a number"
     )
+    if not finite:
+        word = "a finite number"
+    bounds = f" {' and '.join(parts)}" if parts else ""
     raise ValueError(
-        f"The '{name}' parameter{_owner_name(owner)} must be {word} "
-        f"{' and '.join(parts)}. Got {value!r}."
+        f"The '{name}' parameter{_owner_name(owner)} must be {word}{bounds}. "
+        f"Got {value!r}."
     )
 
 

@@ -219,6 +219,9 @@ class Augmentation(BaseEstimator):
     keeps_length: bool = True
     #: False for fixed transforms (``Reverse``, ``Flip``): only ``p`` is random.
     is_random: bool = True
+    #: True for a shortening augmentation that gives ``p`` its own meaning
+    #: (``RandomCrop``: random or centred span); other shortening ones need p=1.
+    shortens_with_p: bool = False
 
     def __call__(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Return an augmented copy of ``x``.
@@ -240,6 +243,13 @@ class Augmentation(BaseEstimator):
         _check_generator(x, generator, self)
         self._check_params()
         check_param(self.p, "p", owner=self, interval=(0, 1), closed="both")
+        if self.p != 1 and not self.keeps_length and not self.shortens_with_p:
+            raise ValueError(
+                f"{type(self).__name__}(p={self.p}) cannot leave samples unchanged "
+                "because it changes the series length (it shortens the series, e.g. "
+                "through RandomCrop or tsaug's Crop); use p=1 and set p on the "
+                "members instead."
+            )
         if x.shape[-1] < self.min_length:
             raise ValueError(
                 f"{type(self).__name__} needs series of at least {self.min_length} "
@@ -335,12 +345,6 @@ class _Members(Augmentation):
             raise TypeError(
                 f"The 'augmentations' parameter of {type(self).__name__} must be a "
                 f"list of augmentations; got {self.augmentations!r}."
-            )
-        if self.p != 1 and not self.keeps_length:
-            raise ValueError(
-                f"{type(self).__name__}(p={self.p}) cannot leave samples unchanged "
-                "because a member shortens the series (e.g. RandomCrop); set p on the "
-                "members instead."
             )
 
 
@@ -492,11 +496,6 @@ class RandomApply(Augmentation):
             raise TypeError(
                 "The 'augmentation' parameter of RandomApply must be an augmentation; "
                 f"got {self.augmentation!r}."
-            )
-        if self.p != 1 and not self.keeps_length:
-            raise ValueError(
-                f"RandomApply(p={self.p}) cannot leave samples unchanged because "
-                f"{type(self.augmentation).__name__} shortens the series."
             )
 
     def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:

@@ -177,6 +177,7 @@ class RandomCrop(Augmentation):
     """
 
     keeps_length = False
+    shortens_with_p = True
 
     def __init__(self, length: int | float = 0.5, p: float = 1.0) -> None:
         self.length = length

@@ -246,11 +246,6 @@ class Tsaug(Augmentation):
                     "an augmenter that changes the length must apply to every "
                     "sample; remove the @."
                 )
-        if self.p != 1 and not self.keeps_length:
-            raise ValueError(
-                f"Tsaug(p={self.p}) cannot leave samples unchanged because "
-                f"{_describe(self.augmenter)} changes the series length; use p=1."
-            )
 
     def _seeded_copy(self, x: Tensor, generator: torch.Generator | None) -> Any:
         """Deep-copy the augmenter; seed each member from ``generator``, run it once."""

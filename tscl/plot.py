@@ -16,7 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from tscl._validation import check_array_values, check_param
+from tscl._validation import (
+    CHANNELS_LAST_MAX_CHANNELS,
+    check_array_values,
+    check_param,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,9 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["augmentations"]
 
 _OWNER = "tscl.plot.augmentations"
-#: A 2-D series with at most this many columns, and more rows than columns, is
-#: taken to be channels-last in the error message's hint.
-_CHANNELS_LAST_MAX = 32
 
 
 def augmentations(
@@ -160,7 +161,11 @@ def _as_series(x: Any) -> torch.Tensor:
             f"x must be one series of shape (time,) or (channels, time); got shape "
             f"{shape}.{hint}"
         )
-    if tensor.ndim == 2 and shape[0] > shape[1] and shape[1] <= _CHANNELS_LAST_MAX:
+    if (
+        tensor.ndim == 2
+        and shape[0] > shape[1]
+        and shape[1] <= CHANNELS_LAST_MAX_CHANNELS
+    ):
         raise ValueError(
             f"x has shape {shape}, more channels than timesteps; x must have shape "
             "(channels, time). If channels are last, pass x.T."

@@ -263,6 +263,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error("--device cuda needs a CUDA build of torch and a GPU")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1; got {args.repeats}")
     machine = (
         torch.cuda.get_device_name(args.device)
         if args.device.startswith("cuda")

@@ -419,3 +419,104 @@ def test_triplet_rejects_bad_parameters(kwargs, error, match):
 
     with pytest.raises(error, match=match):
         Triplet(**kwargs)
+
+
+# ---------------------------------------------------------------- hierarchical
+
+
+def _naive_nce(vectors_a, vectors_b) -> float:
+    """Mean over 2n anchors of -log softmax of the counterpart among the others."""
+    rows = list(vectors_a) + list(vectors_b)
+    n, total = len(vectors_a), 0.0
+    for i, anchor in enumerate(rows):
+        positive = (i + n) % (2 * n)
+        logits = [float(anchor @ other) for j, other in enumerate(rows) if j != i]
+        kept = [j for j in range(2 * n) if j != i]
+        top = max(logits)
+        log_sum = top + math.log(sum(math.exp(v - top) for v in logits))
+        total += log_sum - logits[kept.index(positive)]
+    return total / (2 * n)
+
+
+def _naive_hierarchical(z1, z2, alpha, temporal_unit) -> float:
+    """TS2Vec's loss with explicit loops; z of shape (batch, dim, time)."""
+    a, b = z1.double(), z2.double()
+    total, scales = 0.0, 0
+    while True:
+        batch, _, time = a.shape
+        if alpha > 0:  # per timestep, across the batch
+            inst = sum(_naive_nce(a[:, :, t], b[:, :, t]) for t in range(time))
+            total += alpha * inst / time
+        if alpha < 1 and scales >= temporal_unit and time > 1:  # per series
+            temp = sum(_naive_nce(a[i].T, b[i].T) for i in range(batch))
+            total += (1 - alpha) * temp / batch
+        scales += 1
+        if time == 1:
+            return total / scales
+        a, b = F.max_pool1d(a, 2), F.max_pool1d(b, 2)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "temporal_unit", "time"),
+    [(0.5, 0, 8), (0.5, 0, 7), (1.0, 0, 5), (0.0, 0, 6), (0.3, 1, 9)],
+)
+def test_hierarchical_matches_naive_loop(alpha, temporal_unit, time):
+    from tscl.losses import Hierarchical
+
+    torch.manual_seed(0)
+    z1, z2 = torch.randn(4, 3, time), torch.randn(4, 3, time)
+    got = Hierarchical(alpha, temporal_unit)(z1, z2)
+    assert got.item() == pytest.approx(
+        _naive_hierarchical(z1, z2, alpha, temporal_unit), rel=1e-5
+    )
+
+
+def test_hierarchical_prefers_consistent_contexts_and_trains():
+    from tscl.losses import Hierarchical
+
+    torch.manual_seed(0)
+    loss = Hierarchical()
+    z = torch.randn(6, 8, 16)
+    assert loss(z, z + 0.01 * torch.randn_like(z)) < loss(z, torch.randn_like(z))
+    free = torch.randn(6, 8, 16, requires_grad=True)
+    other = torch.randn(6, 8, 16, requires_grad=True)
+    optimizer = torch.optim.Adam([free, other], lr=0.1)
+    first = loss(free, other).item()
+    for _ in range(30):
+        optimizer.zero_grad()
+        value = loss(free, other)
+        value.backward()
+        optimizer.step()
+    assert value.item() < 0.1 * first
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "shapes", "match"),
+    [
+        ({}, [(4, 3, 5), (4, 3, 6)], "equal shape"),
+        ({}, [(4, 3), (4, 3)], "equal shape"),
+        ({}, [(1, 3, 5), (1, 3, 5)], "at least 2 samples"),
+    ],
+)
+def test_hierarchical_rejects_bad_input(kwargs, shapes, match):
+    from tscl.losses import Hierarchical
+
+    with pytest.raises(ValueError, match=match):
+        Hierarchical(**kwargs)(torch.zeros(shapes[0]), torch.zeros(shapes[1]))
+    Hierarchical(alpha=0.0)(torch.randn(1, 3, 5), torch.randn(1, 3, 5))  # no instances
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"alpha": 1.5}, ValueError),
+        ({"alpha": -0.1}, ValueError),
+        ({"temporal_unit": -1}, ValueError),
+        ({"temporal_unit": 1.5}, TypeError),
+    ],
+)
+def test_hierarchical_rejects_bad_parameters(kwargs, error):
+    from tscl.losses import Hierarchical
+
+    with pytest.raises(error):
+        Hierarchical(**kwargs)

@@ -19,6 +19,7 @@ from tscl._validation import check_param
 __all__ = [
     "CLIP",
     "MINERS",
+    "Hierarchical",
     "InfoNCE",
     "NTXent",
     "NegativeCosine",
@@ -520,3 +521,107 @@ class Triplet(nn.Module):
         if not valid.any():
             return z.sum() * 0.0  # keeps the graph; nothing to learn from
         return losses[valid].mean()
+
+
+def _pairwise_nce(z1: Tensor, z2: Tensor) -> Tensor:
+    """TS2Vec's contrast over the middle axis of ``(groups, n, dim)`` pairs.
+
+    In each group, each of the ``2n`` vectors has its counterpart in the other
+    tensor as the positive and the ``2n - 2`` others as negatives, with raw dot
+    products as logits (no normalisation, no temperature, as in TS2Vec).
+    """
+    n = z1.shape[1]
+    z = torch.cat([z1, z2], dim=1)  # (groups, 2n, dim)
+    logits = z @ z.transpose(1, 2)  # (groups, 2n, 2n)
+    eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(eye, float("-inf"))
+    target = torch.arange(2 * n, device=z.device).roll(n)  # i <-> n + i
+    return F.cross_entropy(
+        logits.flatten(0, 1), target.repeat(z.shape[0]), reduction="mean"
+    )
+
+
+class Hierarchical(nn.Module):
+    """TS2Vec's hierarchical contrastive loss over timestamp representations.
+
+    ``z1`` and ``z2`` hold per-timestep representations of the same timesteps
+    seen in two contexts (two overlapping crops). At each scale the loss adds
+    an instance-wise term (at every timestep, the same timestep of the other
+    samples in the batch are the negatives) weighted by ``alpha`` and a temporal
+    term (within every sample, the other timesteps are the negatives) weighted
+    by ``1 - alpha``; then both tensors are max-pooled by 2 along time, until
+    one timestep is left. The result is the mean over scales. Logits are raw dot
+    products, as in the paper.
+
+    Parameters
+    ----------
+    alpha : float, default=0.5
+        Weight of the instance-wise term, in [0, 1].
+    temporal_unit : int, default=0
+        The temporal term is used from this scale on (0 = every scale); a larger
+        value saves memory on long series.
+
+    References
+    ----------
+    .. [1] Yue et al., TS2Vec, AAAI 2022, arXiv:2106.10466
+
+    Examples
+    --------
+    >>> z = torch.randn(4, 8, 16)  # (batch, dim, time)
+    >>> loss = Hierarchical()
+    >>> bool(loss(z, z) < loss(z, torch.randn(4, 8, 16)))
+    True
+    """
+
+    def __init__(self, alpha: float = 0.5, temporal_unit: int = 0) -> None:
+        super().__init__()
+        check_param(alpha, "alpha", owner=self, interval=(0, 1), closed="both")
+        check_param(
+            temporal_unit,
+            "temporal_unit",
+            owner=self,
+            kind=numbers.Integral,
+            interval=(0, None),
+            closed="left",
+        )
+        self.alpha = alpha
+        self.temporal_unit = temporal_unit
+
+    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
+        """Return the loss averaged over scales.
+
+        Parameters
+        ----------
+        z1, z2 : Tensor of shape (batch, dim, time)
+            Representations of the same timesteps in two contexts; ``batch >= 2``
+            for the instance-wise term.
+
+        Returns
+        -------
+        Tensor
+            A scalar.
+        """
+        if z1.ndim != 3 or z1.shape != z2.shape:
+            raise ValueError(
+                "Expected two timestamp representations of equal shape (batch, "
+                f"dim, time); got {tuple(z1.shape)} and {tuple(z2.shape)}."
+            )
+        if z1.shape[0] < 2 and self.alpha > 0:
+            raise ValueError(
+                "The instance-wise term needs at least 2 samples per batch; got "
+                f"{z1.shape[0]}. Use a larger batch or alpha=0."
+            )
+        a, b = z1.float().transpose(1, 2), z2.float().transpose(1, 2)  # (b, t, d)
+        total, scales = a.new_zeros(()), 0
+        while True:
+            if self.alpha > 0:
+                total = total + self.alpha * _pairwise_nce(
+                    a.transpose(0, 1), b.transpose(0, 1)
+                )
+            if self.alpha < 1 and scales >= self.temporal_unit and a.shape[1] > 1:
+                total = total + (1 - self.alpha) * _pairwise_nce(a, b)
+            scales += 1
+            if a.shape[1] == 1:
+                return total / scales
+            a = F.max_pool1d(a.transpose(1, 2), 2).transpose(1, 2)
+            b = F.max_pool1d(b.transpose(1, 2), 2).transpose(1, 2)

@@ -2,9 +2,12 @@
 
 Every encoder has one interface, as in timm: ``__init__(in_channels, out_dim,
 **kwargs)``, ``forward_features(x) -> (batch, hidden_dim, time')``,
-``forward(x) -> (batch, out_dim)`` and the attributes ``out_dim`` and
-``min_length`` (the shortest series it accepts). To add one: write the class
-and add it to :data:`ENCODERS`.
+``forward(x) -> (batch, out_dim)``, ``forward_timestamps(x) -> (batch, out_dim,
+time')`` (one representation per timestep, or per patch), and the attributes
+``out_dim``, ``min_length`` (the shortest series it accepts) and
+``timestamp_stride`` (timesteps per entry of ``time'``). To add one: write the
+class (``forward_features``, ``timestamps`` and ``pool``) and add it to
+:data:`ENCODERS`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "Transformer",
     "build_encoder",
     "output_size",
+    "timestamps",
 ]
 
 
@@ -35,14 +39,56 @@ class Encoder(nn.Module):
     in_channels: int
     out_dim: int
     min_length: int = 1
+    timestamp_stride: int = 1
+    settings: dict[str, Any]
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Return features of shape ``(batch, hidden_dim, time')``."""
         raise NotImplementedError  # pragma: no cover
 
+    def timestamps(self, features: Tensor) -> Tensor:
+        """Project features to ``(batch, out_dim, time')``, one vector per step."""
+        raise NotImplementedError  # pragma: no cover
+
     def pool(self, features: Tensor) -> Tensor:
         """Reduce ``(batch, hidden_dim, time')`` features to ``(batch, out_dim)``."""
         raise NotImplementedError  # pragma: no cover
+
+    def forward_timestamps(self, x: Tensor) -> Tensor:
+        """Encode every timestep (or patch) of ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, in_channels, time)
+            Input batch, ``time >= min_length``.
+
+        Returns
+        -------
+        Tensor of shape (batch, out_dim, time')
+            ``time' = ceil(time / timestamp_stride)``; entry ``j`` covers
+            timesteps ``j * timestamp_stride`` to ``(j + 1) * timestamp_stride - 1``.
+        """
+        self.check_input(x)
+        return self.timestamps(self.forward_features(x))
+
+    def rebuild(self, in_channels: int, out_dim: int) -> Encoder:
+        """Return a freshly initialised encoder of this kind and settings.
+
+        Methods that need a second encoder for another input (CLIP-style pairs)
+        use it.
+
+        Parameters
+        ----------
+        in_channels : int
+            Input channels of the new encoder.
+        out_dim : int
+            Its representation size.
+
+        Returns
+        -------
+        Encoder
+        """
+        return type(self)(in_channels, out_dim, **self.settings)
 
     def forward(self, x: Tensor) -> Tensor:
         """Encode ``x`` of shape ``(batch, in_channels, time)`` to ``(batch, out_dim)``.
@@ -139,6 +185,8 @@ class CNN(Encoder):
     torch.Size([4, 16])
     >>> enc.forward_features(torch.randn(4, 2, 50)).shape
     torch.Size([4, 8, 50])
+    >>> enc.forward_timestamps(torch.randn(4, 2, 50)).shape
+    torch.Size([4, 16, 50])
     """
 
     def __init__(
@@ -161,6 +209,11 @@ class CNN(Encoder):
         if kernel_size % 2 == 0:
             raise ValueError(f"CNN needs an odd kernel_size; got {kernel_size}.")
         self.in_channels, self.out_dim = in_channels, out_dim
+        self.settings = {
+            "hidden_dim": hidden_dim,
+            "depth": depth,
+            "kernel_size": kernel_size,
+        }
         self.input = nn.Conv1d(in_channels, hidden_dim, 1)
         self.blocks = nn.Sequential(
             *(
@@ -174,9 +227,13 @@ class CNN(Encoder):
         """Per-timestep features of shape ``(batch, hidden_dim, time)``."""
         return self.blocks(self.input(x))
 
+    def timestamps(self, features: Tensor) -> Tensor:
+        """Project every timestep to ``out_dim``."""
+        return self.head(features)  # (batch, out_dim, time)
+
     def pool(self, features: Tensor) -> Tensor:
         """Project per timestep, then take the maximum over time."""
-        return self.head(features).max(dim=2).values  # (batch, out_dim)
+        return self.timestamps(features).max(dim=2).values  # (batch, out_dim)
 
 
 class Transformer(Encoder):
@@ -211,6 +268,8 @@ class Transformer(Encoder):
     torch.Size([2, 16])
     >>> enc.forward_features(torch.randn(2, 3, 70)).shape  # 70 -> 9 patches of 8
     torch.Size([2, 8, 9])
+    >>> enc.forward_timestamps(torch.randn(2, 3, 70)).shape
+    torch.Size([2, 16, 9])
     """
 
     def __init__(
@@ -240,7 +299,14 @@ class Transformer(Encoder):
                 f"hidden_dim={hidden_dim}, n_heads={n_heads}."
             )
         self.in_channels, self.out_dim = in_channels, out_dim
-        self.patch_size = self.min_length = patch_size
+        self.settings = {
+            "hidden_dim": hidden_dim,
+            "depth": depth,
+            "n_heads": n_heads,
+            "patch_size": patch_size,
+            "dropout": dropout,
+        }
+        self.patch_size = self.min_length = self.timestamp_stride = patch_size
         self.embed = nn.Conv1d(in_channels, hidden_dim, patch_size, stride=patch_size)
         layer = nn.TransformerEncoderLayer(
             hidden_dim,
@@ -262,6 +328,10 @@ class Transformer(Encoder):
         tokens = tokens + _sinusoid(tokens.shape[1], tokens.shape[2], tokens)
         return self.norm(self.layers(tokens)).transpose(1, 2)
 
+    def timestamps(self, features: Tensor) -> Tensor:
+        """Project every patch to ``out_dim``."""
+        return self.head(features.transpose(1, 2)).transpose(1, 2)  # (b, out, n)
+
     def pool(self, features: Tensor) -> Tensor:
         """Mean over patches, then a linear projection."""
         return self.head(features.mean(dim=2))  # (batch, out_dim)
@@ -278,6 +348,42 @@ def _sinusoid(n: int, dim: int, like: Tensor) -> Tensor:
     table[:, 0::2] = torch.sin(position * freq)
     table[:, 1::2] = torch.cos(position * freq[: dim // 2])
     return table.to(like.dtype)
+
+
+def timestamps(encoder: nn.Module, x: Tensor) -> Tensor:
+    """Run ``encoder.forward_timestamps(x)``, or say clearly that it has none.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        An encoder with ``forward_timestamps``, as tscl's have.
+    x : Tensor of shape (batch, in_channels, time)
+        Input batch.
+
+    Returns
+    -------
+    Tensor of shape (batch, out_dim, time')
+
+    Raises
+    ------
+    TypeError
+        If the encoder has no ``forward_timestamps``.
+
+    Examples
+    --------
+    >>> encoder = CNN(1, out_dim=8, hidden_dim=4, depth=1)
+    >>> timestamps(encoder, torch.randn(2, 1, 30)).shape
+    torch.Size([2, 8, 30])
+    """
+    forward = getattr(encoder, "forward_timestamps", None)
+    if not callable(forward):
+        raise TypeError(
+            f"The encoder {type(encoder).__name__} has no forward_timestamps(x) -> "
+            "(batch, out_dim, time), which timestamp representations need; "
+            "tscl.encoders have it."
+        )
+    out: Tensor = forward(x)
+    return out
 
 
 def output_size(encoder: nn.Module) -> int:

@@ -85,7 +85,7 @@ def test_pretrain_user_errors_exit_1_with_one_line(tmp_path, capsys, make, messa
 def test_unknown_method_lists_valid_names(npy, tmp_path, capsys):
     code = main(["pretrain", str(npy), "--out", str(tmp_path / "m"), "--method", "x"])
     assert code == 1
-    assert "Valid names: 'simclr'" in capsys.readouterr().err
+    assert "'simclr', 'simsiam'" in capsys.readouterr().err
 
 
 def test_pretrain_refuses_foreign_directory_before_training(npy, tmp_path, capsys):

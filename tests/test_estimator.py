@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
+import tscl
 from tscl import ContrastiveEncoder, augment, datasets
 from tscl.encoders import CNN
 
@@ -177,7 +178,7 @@ def test_bad_input_is_rejected_before_training(X, error, match):
 @pytest.mark.parametrize(
     ("params", "error", "match"),
     [
-        ({"method": "simclrr"}, ValueError, "Valid names: 'simclr'"),
+        ({"method": "simclrr"}, ValueError, "Valid names: 'byol', .*'simclr'"),
         ({"encoder": "resnet9"}, ValueError, "'cnn', 'transformer'"),
         ({"n_epochs": 0}, ValueError, "n_epochs"),
         ({"batch_size": 2.5}, TypeError, "batch_size"),
@@ -263,3 +264,104 @@ def test_real_ecg200_probe_beats_chance():
     pipe = make_pipeline(encoder, LogisticRegression(max_iter=1000))
     score = pipe.fit(X_train, y_train).score(X_test, y_test)
     assert score > 0.72
+
+
+# --------------------------------------------------------------- every method
+
+METHOD_PARAMS = {"moco": {"queue_size": 16}, "byol": {"hidden_dim": 16}}
+
+
+@pytest.mark.filterwarnings("ignore::tscl.monitoring.CollapseWarning")
+@pytest.mark.parametrize("name", sorted(tscl.methods.METHODS))
+def test_every_method_fits_transforms_and_round_trips_through_save(name, tmp_path):
+    X, y = two_class(channels=2)
+    enc = tiny(method=name, method_params=METHOD_PARAMS.get(name)).fit(X, y)
+    Z = enc.transform(X)
+    assert Z.shape == (40, 8)
+    assert np.isfinite(Z).all()
+    assert len(enc.history_["effective_rank"]) == 2
+    enc.save(tmp_path / name)
+    loaded = tscl.load(tmp_path / name)
+    np.testing.assert_allclose(loaded.transform(X), Z, rtol=1e-5, atol=1e-6)
+
+
+def test_supcon_needs_y_and_takes_string_and_partial_labels():
+    X, y = two_class()
+    with pytest.raises(ValueError, match=r"learns from labels: call fit\(X, y\)"):
+        tiny(method="supcon").fit(X)
+    names = np.where(y == 0, "normal", "abnormal")
+    a = tiny(method="supcon").fit(X, names).transform(X)
+    b = tiny(method="supcon").fit(X, 1 - y).transform(X)  # same partition
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    partial = np.where(np.arange(40) % 4 == 0, y, -1)  # a quarter labelled
+    assert tiny(method="supcon").fit(X, partial).transform(X).shape == (40, 8)
+
+
+def test_supcon_with_no_label_at_all_equals_simclr():
+    X, _ = two_class()
+    params = {"projection_dim": 8, "temperature": 0.2}
+    a = tiny(method="supcon", method_params=params).fit(X, np.full(40, -1))
+    b = tiny(method="simclr", method_params=params).fit(X)
+    np.testing.assert_allclose(a.transform(X), b.transform(X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (np.linspace(0, 1, 40), "'continuous'"),
+        (np.zeros((40, 2)), "y must be 1-D|y should be a 1d array"),
+        (np.zeros(39), "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_labels_are_clear_errors(y, match):
+    X, _ = two_class()
+    with pytest.raises(ValueError, match=match):
+        tiny(method="supcon").fit(X, y)
+
+
+def test_triplet_uses_y_when_given_and_simclr_ignores_it():
+    X, y = two_class()
+    unsupervised = tiny(method="triplet").fit(X).history_["loss"]
+    supervised = tiny(method="triplet").fit(X, y).history_["loss"]
+    assert unsupervised != supervised
+    assert tiny().fit(X, y).history_["loss"] == tiny().fit(X).history_["loss"]
+
+
+def test_ts2vec_defaults_to_masking_views():
+    assert isinstance(tscl.methods.TS2Vec.default_augmentation(), augment.Masking)
+    assert isinstance(tscl.methods.SimCLR.default_augmentation(), augment.Compose)
+
+
+def test_timestamp_level_transform():
+    X, _ = two_class()
+    enc = tiny(method="ts2vec").fit(X)
+    Zt = enc.transform(X, level="timestamp")
+    assert Zt.shape == (40, 64, 8)
+    assert Zt.dtype == np.float32
+    # the CNN's instance representation is the maximum over timestamps
+    np.testing.assert_allclose(Zt.max(axis=1), enc.transform(X), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="level must be 'instance'"):
+        enc.transform(X, level="patch")
+
+
+def test_timestamp_level_with_a_transformer_repeats_each_patch():
+    X, _ = two_class(length=30)
+    enc = tiny(
+        encoder="transformer",
+        encoder_params={"hidden_dim": 8, "depth": 1, "n_heads": 2, "patch_size": 4},
+        n_epochs=1,
+    ).fit(X)
+    Zt = enc.transform(X, level="timestamp")
+    assert Zt.shape == (40, 30, 8)  # 8 patches of 4, the last one padded
+    np.testing.assert_array_equal(Zt[:, 0], Zt[:, 3])
+    assert not np.allclose(Zt[:, 3], Zt[:, 4])
+
+
+def test_clip_time_frequency_has_no_timestamp_level():
+    X, _ = two_class()
+    enc = tiny(method="clip").fit(X)
+    with pytest.raises(ValueError, match="spectrum"):
+        enc.transform(X, level="timestamp")
+    leads = tiny(method="clip", method_params={"pairing": "leads"})
+    X2, _ = two_class(channels=2)
+    assert leads.fit(X2).transform(X2, level="timestamp").shape == (40, 64, 8)

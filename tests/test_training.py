@@ -1,6 +1,7 @@
 """Tests for tscl.training: the fit loop and device resolution."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -233,3 +234,99 @@ def test_trains_on_cuda():
     assert all(p.device.type == "cuda" for p in method.encoder.parameters())
     out = method.encoder(torch.randn(2, 1, 64, device="cuda"))
     assert out.device.type == "cuda"
+
+
+# ------------------------------------------------------------ labels, collapse
+
+
+class _Recorder(SimCLR):
+    """SimCLR that records the labels and the first value of each view."""
+
+    label_use = "optional"
+
+    def __init__(self, encoder) -> None:
+        super().__init__(encoder, projection_dim=4)
+        self.seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def forward(self, x1, x2, labels=None):
+        self.seen.append((x1[:, 0, 0].clone(), labels))
+        return super().forward(x1, x2)
+
+
+@pytest.mark.filterwarnings("ignore::tscl.monitoring.CollapseWarning")
+def test_each_batch_gets_the_labels_of_its_series():
+    X = np.repeat(np.arange(20, dtype=np.float32), 16).reshape(20, 1, 16)
+    y = np.arange(20) % 4 - 1  # -1 for every fourth series
+    torch.manual_seed(0)
+    method = _Recorder(CNN(1, out_dim=4, hidden_dim=4, depth=1))
+    train(
+        method,
+        X,
+        lambda batch, generator: [batch, batch],
+        y=y,
+        n_epochs=2,
+        batch_size=6,
+        learning_rate=1e-3,
+    )
+    assert len(method.seen) == 2 * 4  # 20 series in batches of 6, 6, 6 and 2
+    for first_values, labels in method.seen:
+        assert labels.dtype == torch.long
+        assert labels.tolist() == y[first_values.long().numpy()].tolist()
+
+
+def test_without_labels_the_method_gets_none():
+    torch.manual_seed(0)
+    method = _Recorder(CNN(1, out_dim=4, hidden_dim=4, depth=1))
+    _train(method, _sinusoids(16))
+    assert all(labels is None for _, labels in method.seen)
+
+
+def test_history_holds_the_collapse_measures_per_epoch():
+    history = _train(_method(), _sinusoids(), n_epochs=3)
+    for name in ("embedding_std", "effective_rank", "alignment", "uniformity"):
+        assert len(history[name]) == 3
+        assert all(math.isfinite(v) for v in history[name])
+    assert all(1 <= r <= 8 for r in history["effective_rank"])
+
+
+class _Collapsing(SimCLR):
+    """SimCLR whose encoder is forced to a constant output after every step."""
+
+    def on_step_end(self, step: int, total_steps: int) -> None:
+        with torch.no_grad():
+            for name, param in self.encoder.named_parameters():
+                if name.endswith("weight"):
+                    param.zero_()
+
+
+def test_a_forced_collapse_is_measured_and_warned_about_once():
+    from tscl.monitoring import CollapseWarning
+
+    torch.manual_seed(0)
+    method = _Collapsing(CNN(1, out_dim=8, hidden_dim=8, depth=2), projection_dim=4)
+    with pytest.warns(CollapseWarning, match="collapsed at epoch 1") as record:
+        history = _train(method, _sinusoids(), n_epochs=3)
+    assert len([w for w in record if w.category is CollapseWarning]) == 1
+    assert "lower the learning rate" in str(record[0].message)
+    assert history["embedding_std"] == [0.0, 0.0, 0.0]
+    assert history["uniformity"] == [0.0, 0.0, 0.0]
+
+
+def test_a_healthy_run_gives_no_collapse_warning():
+    from tscl.monitoring import CollapseWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CollapseWarning)
+        _train(_method(), _sinusoids(), n_epochs=2)
+
+
+def test_collapse_probe_leaves_the_training_draws_alone(monkeypatch):
+    """Monitoring must not change what is trained: same seed, same weights."""
+    import tscl.training
+
+    a, b = _method(), _method()
+    _train(a, _sinusoids())
+    monkeypatch.setattr(tscl.training, "_measure", lambda *args: {})
+    _train(b, _sinusoids())
+    for name, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[name]), name

@@ -108,14 +108,18 @@ class ContrastiveEncoder(
     Parameters
     ----------
     method : str or Method class, default="simclr"
-        Self-supervised method; a name in :data:`tscl.methods.METHODS`.
+        Self-supervised method; a name in :data:`tscl.methods.METHODS`:
+        ``"simclr"``, ``"moco"``, ``"byol"``, ``"simsiam"``, ``"supcon"`` (uses
+        ``y``), ``"triplet"`` (uses ``y`` when given), ``"ts2vec"`` or
+        ``"clip"``. See the methods guide.
     encoder : str or encoder class, default="cnn"
         Network; a name in :data:`tscl.encoders.ENCODERS`.
     augment : Augmentation, callable or tsaug augmenter, optional
         Makes each view, ``augment(x, generator) -> x'`` on ``(batch, channels,
         time)`` tensors. A tsaug augmenter or pipeline is wrapped in
-        :class:`tscl.augment.Tsaug`. ``None`` uses
-        :func:`tscl.augment.default_augmentation`.
+        :class:`tscl.augment.Tsaug`. ``None`` uses the method's default
+        (:func:`tscl.augment.default_augmentation`; random masking for
+        ``"ts2vec"``).
     n_components : int, default=128
         Size of the representation returned by ``transform``.
     n_epochs : int, default=50
@@ -140,7 +144,9 @@ class ContrastiveEncoder(
     encoder_ : nn.Module
         The trained encoder, on the CPU, in eval mode.
     history_ : dict
-        Per-epoch ``loss``, ``epoch_time`` and ``learning_rate``, and ``n_steps``.
+        Per-epoch ``loss``, ``epoch_time``, ``learning_rate`` and the collapse
+        measures ``embedding_std``, ``effective_rank``, ``alignment`` and
+        ``uniformity`` (see :mod:`tscl.monitoring`), and ``n_steps``.
     mean_, scale_ : ndarray of shape (n_channels,)
         Per-channel standardisation learned in ``fit``.
     n_features_in_ : int
@@ -203,28 +209,46 @@ class ContrastiveEncoder(
                 raise TypeError(
                     f"The '{name}' parameter must be a dict or None; got {value!r}."
                 )
-        resolve_name(self.method, methods.METHODS, "method", "method")
+        methods.method_class(self.method)
         resolve_name(self.encoder, encoders.ENCODERS, "encoder", "encoder")
         if self.augment is not None:
             augment_module.as_augmentation(self.augment)  # TypeError if unusable
 
     def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
-        """Pretrain the encoder on ``X``; labels ``y`` are ignored.
+        """Pretrain the encoder on ``X`` (and ``y`` for methods that use labels).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or \
 (n_samples, n_channels, n_timesteps)
             Training series, with no NaN or inf.
-        y : None
-            Ignored; present for scikit-learn compatibility.
+        y : array-like of shape (n_samples,), optional
+            Class labels, used by ``method="supcon"`` (required) and
+            ``"triplet"`` (optional); ``-1`` marks an unlabelled series. Other
+            methods ignore ``y``, as a scikit-learn pipeline passes it to every
+            step.
 
         Returns
         -------
         self : ContrastiveEncoder
+
+        Raises
+        ------
+        ValueError
+            If ``method="supcon"`` gets no ``y``, or ``y`` holds continuous
+            values or does not match ``X``.
         """
         self._check_params()
-        X3, _ = self._validate(X, reset=True)
+        method_cls = methods.method_class(self.method)
+        uses_y = method_cls.label_use != "ignored" and y is not None
+        if method_cls.label_use == "required" and y is None:
+            raise ValueError(
+                f"method={self.method!r} learns from labels: call fit(X, y) with one "
+                "label per series (-1 for unlabelled ones), or use a "
+                "self-supervised method such as 'simclr'."
+            )
+        X3, y = self._validate(X, reset=True, y=y if uses_y else None)
+        codes = _label_codes(y) if uses_y else None
         n_samples, n_channels, n_timesteps = X3.shape
         if n_samples < 2:
             raise ValueError(
@@ -238,19 +262,18 @@ class ContrastiveEncoder(
         aug = (
             augment_module.as_augmentation(self.augment)
             if self.augment is not None
-            else augment_module.default_augmentation()
+            else method_cls.default_augmentation()
         )
         self._fit_standardization(X3)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            model = methods.build_method(
-                self.method, self._build_encoder(n_channels), self.method_params
-            )
+            model = self._build_model(n_channels)
             _check_length(n_timesteps, model.encoder, aug)
             self.history_ = training.train(
                 model,
                 self._standardize(X3),
                 augment_module.Views(aug, n=2),
+                y=codes,
                 n_epochs=self.n_epochs,
                 batch_size=self.batch_size,
                 learning_rate=self.learning_rate,
@@ -279,6 +302,12 @@ class ContrastiveEncoder(
             f"n_timesteps); got 2-D shape {np.shape(X)}. Pass X[:, None, :]."
         )
 
+    def _build_model(self, n_channels: int) -> methods.Method:
+        """Build the method with a fresh encoder for ``n_channels`` channels."""
+        return methods.build_method(
+            self.method, self._build_encoder(n_channels), self.method_params
+        )
+
     def _build_encoder(self, n_channels: int) -> torch.nn.Module:
         encoder = encoders.build_encoder(
             self.encoder, n_channels, self.n_components, self.encoder_params
@@ -287,8 +316,8 @@ class ContrastiveEncoder(
             encoder = copy.deepcopy(encoder)  # never train the user's instance
         return encoder
 
-    def transform(self, X: Any) -> np.ndarray:
-        """Encode each series of ``X`` into a vector of ``n_components``.
+    def transform(self, X: Any, level: str = "instance") -> np.ndarray:
+        """Encode each series of ``X`` into a vector, or each of its timesteps.
 
         Parameters
         ----------
@@ -296,13 +325,30 @@ class ContrastiveEncoder(
 (n_samples, n_channels, n_timesteps)
             Series with the channels seen in ``fit``; with 3-D input the length
             may differ from ``fit``'s.
+        level : {"instance", "timestamp"}, default="instance"
+            ``"instance"``: one vector per series. ``"timestamp"``: one vector
+            per timestep, the representations ``method="ts2vec"`` trains (any
+            method's encoder gives them). The transformer encoder has one per
+            patch, repeated over the patch's timesteps.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_components)
+        ndarray of shape (n_samples, n_components), or (n_samples, n_timesteps, \
+n_components) for ``level="timestamp"``
             float64 for float64 input, else float32.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``level``, or ``"timestamp"`` with an encoder whose
+            output is not indexed by time (a CLIP time-frequency pair).
         """
         check_is_fitted(self)
+        if level not in ("instance", "timestamp"):
+            raise ValueError(
+                f"level must be 'instance' (one vector per series) or 'timestamp' "
+                f"(one per timestep); got {level!r}."
+            )
         self._check_rank(X)
         X3, _ = self._validate(X, reset=False)
         if X3.shape[1] != self.n_channels_in_:
@@ -311,12 +357,17 @@ class ContrastiveEncoder(
                 f"was fitted with {self.n_channels_in_}."
             )
         _check_length(X3.shape[2], self.encoder_, None)
-        return encode(
+        Z = encode(
             self.encoder_,
             self._standardize(X3),
             self.device,
             batch_size=max(self.batch_size, 256),
-        ).astype(X3.dtype, copy=False)
+            level=level,
+        )
+        if level == "timestamp":  # (n, dim, steps) -> (n, time, dim)
+            stride = int(getattr(self.encoder_, "timestamp_stride", 1))
+            Z = Z.repeat(stride, axis=2)[:, :, : X3.shape[2]].transpose(0, 2, 1)
+        return Z.astype(X3.dtype, copy=False)
 
     def save(self, path: Any) -> ContrastiveEncoder:
         """Write the fitted model to directory ``path`` in a format that runs no code.
@@ -348,6 +399,30 @@ def _channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
+def _label_codes(y: np.ndarray) -> np.ndarray:
+    """Integer class codes of ``y``, ``-1`` for unlabelled series (``y == -1``)."""
+    from sklearn.utils.multiclass import type_of_target
+
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must be 1-D, one label per series; got shape {y.shape}. Pass "
+            "y.ravel() for a column vector."
+        )
+    numeric = y.dtype.kind in "iufb"
+    unlabelled = (y == -1) if numeric else np.zeros(len(y), dtype=bool)
+    kind = type_of_target(y[~unlabelled]) if (~unlabelled).any() else "binary"
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"y must hold class labels (-1 for unlabelled series); got values of "
+            f"type {kind!r}, e.g. {y[:3].tolist()}. Regression targets cannot "
+            "define positives."
+        )
+    codes = np.full(len(y), -1, dtype=np.int64)
+    codes[~unlabelled] = np.unique(y[~unlabelled], return_inverse=True)[1]
+    return codes
+
+
 def _check_length(n_timesteps: int, encoder: torch.nn.Module, aug: Any) -> None:
     needed = max(getattr(encoder, "min_length", 1), getattr(aug, "min_length", 1))
     if n_timesteps < needed:
@@ -369,7 +444,11 @@ def _check_length(n_timesteps: int, encoder: torch.nn.Module, aug: Any) -> None:
 
 
 def encode(
-    encoder: torch.nn.Module, X3: np.ndarray, device: str, batch_size: int = 256
+    encoder: torch.nn.Module,
+    X3: np.ndarray,
+    device: str,
+    batch_size: int = 256,
+    level: str = "instance",
 ) -> np.ndarray:
     """Run ``encoder`` on ``X3`` in eval mode, in batches, and return a NumPy array.
 
@@ -383,10 +462,13 @@ def encode(
         Where to compute (``"auto"`` picks CUDA when available).
     batch_size : int, default=256
         Series per forward pass; the result does not depend on it.
+    level : {"instance", "timestamp"}, default="instance"
+        ``encoder(x)``, or ``encoder.forward_timestamps(x)``.
 
     Returns
     -------
-    ndarray of shape (n_samples, dim), float32
+    ndarray of shape (n_samples, dim), or (n_samples, dim, time') for timestamps
+        float32.
     """
     target = training.resolve_device(device)
     model = encoder if target.type == "cpu" else copy.deepcopy(encoder).to(target)
@@ -396,6 +478,11 @@ def encode(
     with torch.no_grad():
         for start in range(0, len(X3), batch_size):
             chunk = torch.tensor(X3[start : start + batch_size], dtype=torch.float32)
-            out.append(model(chunk.to(target)).float().cpu().numpy())
+            chunk = chunk.to(target)
+            if level == "instance":
+                z = model(chunk)  # (batch, dim)
+            else:
+                z = encoders.timestamps(model, chunk)  # (batch, dim, time')
+            out.append(z.float().cpu().numpy())
     model.train(was_training)
     return np.concatenate(out)

@@ -282,7 +282,8 @@ def load(path: str | os.PathLike[str]) -> Any:
         params["augment"] = _augment_from_json(params["augment"])
         fitted = config["fitted"]
         estimator = ContrastiveEncoder(**params)
-        encoder = estimator._build_encoder(fitted["n_channels_in_"])
+        with torch.random.fork_rng(devices=[]):  # building draws nothing we keep
+            encoder = estimator._build_model(fitted["n_channels_in_"]).encoder
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(
             f"{root / 'config.json'} does not describe a model this tscl "

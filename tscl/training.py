@@ -1,7 +1,9 @@
 """The pretraining loop shared by every method: batches, views, optimiser, progress.
 
 ``train`` never branches on the method: it asks the method for a loss on two views
-and calls its ``on_step_end`` after each step.
+(and the batch's labels, when there are any) and calls its ``on_step_end`` after
+each step. After every epoch it measures the encoder's representations of a fixed
+probe batch for signs of collapse (:mod:`tscl.monitoring`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from tscl import monitoring
 from tscl.methods import Method
 
 __all__ = ["resolve_device", "train"]
@@ -72,11 +75,16 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[Tensor
     return batches
 
 
+#: Series per epoch on which collapse is measured.
+PROBE_SIZE = 256
+
+
 def train(
     method: Method,
     X: np.ndarray,
     views: ViewMaker,
     *,
+    y: np.ndarray | None = None,
     n_epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -95,6 +103,9 @@ def train(
         Training series, float32 or float64 (trained in float32).
     views : callable
         ``views(batch, generator)`` returns two augmented views of a batch.
+    y : ndarray of shape (n_samples,), optional
+        Integer class codes, ``-1`` for unlabelled series; each batch's codes are
+        passed to ``method(x1, x2, labels)``. ``None`` calls ``method(x1, x2)``.
     n_epochs : int
         Passes over ``X``.
     batch_size : int
@@ -114,20 +125,33 @@ def train(
     -------
     dict
         ``loss`` (mean per epoch), ``epoch_time`` (seconds per epoch),
-        ``learning_rate`` (at the end of each epoch), ``n_steps``.
+        ``learning_rate`` (at the end of each epoch), ``n_steps``, and per epoch
+        the collapse measures of :func:`tscl.monitoring.collapse_metrics`
+        (``embedding_std``, ``effective_rank``, ``alignment``, ``uniformity``)
+        on the encoder's output for two views of up to 256 training series.
 
     Raises
     ------
     RuntimeError
         If the loss becomes NaN or infinite; the message gives the epoch, the step
         and the learning rate.
+
+    Warns
+    -----
+    tscl.monitoring.CollapseWarning
+        The first time the representation collapses (see
+        :class:`tscl.monitoring.CollapseMonitor`).
     """
     device = torch.device(device)
     data = torch.tensor(X, dtype=torch.float32)  # copies, so read-only input is fine
     if device.type == "cuda":
         data = data.pin_memory()
+    targets = None if y is None else torch.as_tensor(y, dtype=torch.long)
     shuffle = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1)
+    pick = torch.Generator().manual_seed(seed + 2)  # leaves the shuffling alone
+    probe = data[torch.randperm(len(data), generator=pick)[:PROBE_SIZE]]
+    monitor = monitoring.CollapseMonitor()
     batch_size = min(batch_size, len(data))
     steps_per_epoch = len(_batches(len(data), batch_size, torch.Generator()))
     total = n_epochs * steps_per_epoch
@@ -137,6 +161,7 @@ def train(
     )
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     history: dict[str, Any] = {"loss": [], "epoch_time": [], "learning_rate": []}
+    history.update({name: [] for name in monitoring.METRICS})
     bar = tqdm(total=total, disable=not verbose, desc="pretraining", unit="step")
     step = 0
     for epoch in range(n_epochs):
@@ -144,7 +169,10 @@ def train(
         for index in _batches(len(data), batch_size, shuffle):
             batch = data[index].to(device, non_blocking=True)
             x1, x2 = views(batch, aug_gen)
-            loss = method(x1, x2)
+            if targets is None:
+                loss = method(x1, x2)
+            else:
+                loss = method(x1, x2, targets[index].to(device, non_blocking=True))
             if not torch.isfinite(loss):
                 bar.close()
                 raise RuntimeError(
@@ -164,7 +192,32 @@ def train(
         history["loss"].append(float(np.mean(losses)) if losses else math.nan)
         history["epoch_time"].append(time.perf_counter() - start)
         history["learning_rate"].append(scheduler.get_last_lr()[0])
+        metrics = _measure(method, probe.to(device), views, seed + 3, monitor, epoch)
+        for name, value in metrics.items():
+            history[name].append(value)
     bar.close()
     history["n_steps"] = step
     method.eval()
     return history
+
+
+def _measure(
+    method: Method,
+    probe: Tensor,
+    views: ViewMaker,
+    seed: int,
+    monitor: monitoring.CollapseMonitor,
+    epoch: int,
+) -> dict[str, float]:
+    """Collapse measures of the encoder on two views of the probe batch.
+
+    The views are drawn with the same seed every epoch, so the measures change
+    only with the encoder.
+    """
+    generator = torch.Generator(device=probe.device).manual_seed(seed)
+    method.eval()
+    with torch.no_grad():
+        x1, x2 = views(probe, generator)
+        z1, z2 = method.encoder(x1), method.encoder(x2)  # (probe, dim)
+    method.train()
+    return monitor.update(z1.float(), z2.float(), epoch + 1)

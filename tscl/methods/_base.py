@@ -1,0 +1,206 @@
+"""The ``Method`` base class and the heads and momentum helpers methods share."""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from tscl._validation import check_param
+
+__all__ = [
+    "Method",
+    "MomentumTarget",
+    "check_dim",
+    "mlp",
+    "projection_head",
+]
+
+
+def check_dim(value: Any, name: str, owner: object) -> None:
+    """Check that a layer size is an integer >= 1."""
+    check_param(
+        value,
+        name,
+        owner=owner,
+        kind=numbers.Integral,
+        interval=(1, None),
+        closed="left",
+    )
+
+
+def projection_head(
+    in_dim: int, out_dim: int, hidden_dim: int | None = None
+) -> nn.Module:
+    """Two-layer MLP ``Linear -> ReLU -> Linear`` used on top of the encoder.
+
+    Parameters
+    ----------
+    in_dim : int
+        Encoder output size.
+    out_dim : int
+        Projection size.
+    hidden_dim : int, optional
+        Hidden width; defaults to ``in_dim``.
+
+    Returns
+    -------
+    nn.Module
+
+    Examples
+    --------
+    >>> projection_head(16, 8)
+    Sequential(
+      (0): Linear(in_features=16, out_features=16, bias=True)
+      (1): ReLU(inplace=True)
+      (2): Linear(in_features=16, out_features=8, bias=True)
+    )
+    """
+    hidden = hidden_dim or in_dim
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, out_dim)
+    )
+
+
+def mlp(in_dim: int, hidden_dim: int, out_dim: int) -> nn.Module:
+    """``Linear -> BatchNorm -> ReLU -> Linear``: BYOL's projector and predictor.
+
+    Parameters
+    ----------
+    in_dim, hidden_dim, out_dim : int
+        Input, hidden and output sizes.
+
+    Returns
+    -------
+    nn.Module
+
+    Examples
+    --------
+    >>> mlp(16, 32, 8)(torch.randn(4, 16)).shape
+    torch.Size([4, 8])
+    """
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden_dim),
+        nn.BatchNorm1d(hidden_dim),
+        nn.ReLU(inplace=True),
+        nn.Linear(hidden_dim, out_dim),
+    )
+
+
+class MomentumTarget(nn.Module):
+    """A frozen copy of a network, updated as an exponential moving average.
+
+    After each optimiser step, ``update(online, step, total_steps)`` sets
+    ``target = m * target + (1 - m) * online``. With ``schedule="cosine"`` the
+    momentum rises from ``momentum`` at the first step to 1 at the last, as in
+    BYOL; ``"constant"`` keeps it fixed, as in MoCo v2. The copy never receives
+    a gradient.
+
+    Parameters
+    ----------
+    online : nn.Module
+        The network to follow; it is deep-copied.
+    momentum : float, default=0.99
+        Base momentum in [0, 1].
+    schedule : {"cosine", "constant"}, default="cosine"
+        How the momentum changes over training.
+
+    References
+    ----------
+    .. [1] Grill et al., BYOL, NeurIPS 2020, arXiv:2006.07733
+    .. [2] He et al., MoCo, CVPR 2020, arXiv:1911.05722
+
+    Examples
+    --------
+    >>> online = nn.Linear(3, 2)
+    >>> target = MomentumTarget(online, momentum=0.5, schedule="constant")
+    >>> with torch.no_grad():
+    ...     _ = online.weight.add_(1.0)
+    >>> target.update(online, step=1, total_steps=10)
+    >>> bool(torch.allclose(target.net.weight, online.weight - 0.5))
+    True
+    """
+
+    SCHEDULES: ClassVar[tuple[str, ...]] = ("cosine", "constant")
+
+    def __init__(
+        self, online: nn.Module, momentum: float = 0.99, schedule: str = "cosine"
+    ) -> None:
+        super().__init__()
+        check_param(momentum, "momentum", owner=self, interval=(0, 1), closed="both")
+        if schedule not in self.SCHEDULES:
+            raise ValueError(
+                f"The 'schedule' parameter of MomentumTarget must be one of "
+                f"{list(self.SCHEDULES)}; got {schedule!r}."
+            )
+        self.momentum = momentum
+        self.schedule = schedule
+        self.net = copy.deepcopy(online)
+        self.net.requires_grad_(False)
+
+    def current_momentum(self, step: int, total_steps: int) -> float:
+        """Momentum used after ``step`` of ``total_steps``."""
+        if self.schedule == "constant" or total_steps <= 1:
+            return self.momentum
+        progress = min(max((step - 1) / (total_steps - 1), 0.0), 1.0)
+        return 1 - (1 - self.momentum) * (math.cos(math.pi * progress) + 1) / 2
+
+    @torch.no_grad()
+    def update(self, online: nn.Module, step: int, total_steps: int) -> None:
+        """Move the copy towards ``online`` by the momentum of this step."""
+        m = self.current_momentum(step, total_steps)
+        target = list(self.net.parameters()) + list(self.net.buffers())
+        source = list(online.parameters()) + list(online.buffers())
+        pairs = zip(target, source, strict=True)
+        floats = [(t, s) for t, s in pairs if t.is_floating_point()]
+        torch._foreach_mul_([t for t, _ in floats], m)
+        torch._foreach_add_([t for t, _ in floats], [s for _, s in floats], alpha=1 - m)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Run the copy without building a graph."""
+        with torch.no_grad():
+            return self.net(x)
+
+
+class Method(nn.Module):
+    """Base class of self-supervised methods.
+
+    A method owns its encoder and heads. ``forward(x1, x2, labels=None)`` returns
+    the loss for two views of a batch, ``on_step_end(step, total_steps)`` runs
+    after each optimiser step (momentum updates), and ``encoder`` is what
+    downstream code uses.
+
+    Attributes
+    ----------
+    label_use : {"ignored", "optional", "required"}
+        Whether ``forward`` uses class labels: ``ContrastiveEncoder.fit(X, y)``
+        passes ``y`` to methods whose ``label_use`` is not ``"ignored"``, and
+        refuses to fit a ``"required"`` one without ``y``.
+    """
+
+    encoder: nn.Module
+    label_use: ClassVar[str] = "ignored"
+
+    def forward(self, x1: Tensor, x2: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Return the training loss for two views of one batch."""
+        raise NotImplementedError  # pragma: no cover
+
+    def on_step_end(self, step: int, total_steps: int) -> None:
+        """Update state outside the gradient after each optimiser step."""
+
+    @classmethod
+    def default_augmentation(cls) -> Any:
+        """Return the views used when the estimator's ``augment`` is None.
+
+        Returns
+        -------
+        Augmentation
+            :func:`tscl.augment.default_augmentation` unless a method overrides it.
+        """
+        from tscl import augment
+
+        return augment.default_augmentation()

@@ -5,9 +5,12 @@ import pytest
 import torch
 
 from tscl.encoders import CNN
-from tscl.evaluation import EncoderClassifier, linear_probe, scores
+from tscl.evaluation import EncoderClassifier, linear_probe, scores, svm_probe
 
 TINY = {"hidden_dim": 8, "depth": 2}
+PROBES = pytest.mark.parametrize(
+    "probe", [linear_probe, svm_probe], ids=lambda f: f.__name__
+)
 
 
 def sines(n=40, length=32, seed=0):
@@ -49,24 +52,74 @@ def test_linear_probe_picks_c_by_inner_cv_or_takes_a_fixed_one():
     assert linear_probe(Z[:40], rare, Z[40:], y[40:])["model"][-1].C == 1.0
 
 
+@PROBES
 @pytest.mark.parametrize(("C", "error"), [(-1.0, ValueError), ("best", TypeError)])
-def test_linear_probe_rejects_bad_c(C, error):
+def test_probes_reject_bad_c(probe, C, error):
     Z, y = np.random.default_rng(0).normal(size=(20, 3)), np.repeat([0, 1], 10)
     with pytest.raises(error, match="'C' parameter"):
-        linear_probe(Z, y, Z, y, C=C)
+        probe(Z, y, Z, y, C=C)
 
 
+@PROBES
 @pytest.mark.parametrize(
     ("Z_train", "Z_test", "match"),
     [
-        (np.zeros((4, 3)), np.zeros((4, 2)), "features"),
+        (np.zeros((4, 3)), np.zeros((4, 2)), "3 features but Z_test has 2"),
         (np.zeros((4, 3, 2)), np.zeros((4, 3)), "2-D"),
         (np.full((4, 3), np.nan), np.zeros((4, 3)), "NaN"),
     ],
 )
-def test_linear_probe_errors(Z_train, Z_test, match):
+def test_probes_errors(probe, Z_train, Z_test, match):
     with pytest.raises(ValueError, match=match):
-        linear_probe(Z_train, [0, 1, 0, 1], Z_test, [0, 1, 0, 1])
+        probe(Z_train, [0, 1, 0, 1], Z_test, [0, 1, 0, 1])
+
+
+def test_svm_probe_separable_and_returns_model():
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b", "c"], 30)
+    Z = rng.normal(size=(90, 5)) + 4 * np.eye(3, 5)[np.repeat([0, 1, 2], 30)]
+    result = svm_probe(Z[::2], y[::2], Z[1::2], y[1::2])
+    assert result["accuracy"] > 0.95
+    assert result["macro_f1"] > 0.95
+    assert result["y_pred"].shape == (45,)
+    assert set(result["y_pred"]) <= {"a", "b", "c"}
+    assert result["fit_time"] >= 0
+    assert result["model"].predict(Z[:3]).shape == (3,)
+
+
+def test_svm_probe_separates_rings_that_a_linear_probe_cannot():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 100)
+    angle = rng.uniform(0, 2 * np.pi, 200)
+    radius = np.where(y == 0, 1.0, 3.0) + 0.2 * rng.normal(size=200)
+    Z = np.c_[radius * np.cos(angle), radius * np.sin(angle)]
+    args = (Z[::2], y[::2], Z[1::2], y[1::2])
+    assert svm_probe(*args)["accuracy"] > 0.95
+    assert linear_probe(*args)["accuracy"] < 0.8
+
+
+def test_svm_probe_picks_c_by_inner_cv_or_takes_a_fixed_one():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 40)
+    Z = rng.normal(size=(80, 30)) + 0.8 * y[:, None] * (np.arange(30) < 3)
+    auto = svm_probe(Z[::2], y[::2], Z[1::2], y[1::2])["model"][-1]
+    assert auto.best_params_["C"] in np.logspace(-4, 4, 9)
+    assert auto.cv.get_n_splits() == 5
+    assert auto.best_estimator_.kernel == "rbf"
+    fixed = svm_probe(Z[::2], y[::2], Z[1::2], y[1::2], C=0.5)["model"][-1]
+    assert fixed.C == 0.5
+    assert fixed.kernel == "rbf"
+
+
+def test_svm_probe_small_classes_use_fewer_folds_or_c_1():
+    rng = np.random.default_rng(2)
+    Z = rng.normal(size=(60, 4))
+    y = np.array([0] * 37 + [1] * 3)  # 3 samples in the rarest class: 3 folds
+    assert svm_probe(Z[:40], y, Z[40:], y[:20])["model"][-1].cv.get_n_splits() == 3
+    rare = np.array([0] * 39 + [1])  # one sample of a class: no inner CV possible
+    fallback = svm_probe(Z[:40], rare, Z[40:], rare[:20])["model"][-1]
+    assert type(fallback).__name__ == "SVC"
+    assert fallback.C == 1.0
 
 
 def test_encoder_classifier_learns_string_labels():

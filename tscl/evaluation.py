@@ -1,8 +1,9 @@
-"""Judge representations downstream: linear probes and supervised baselines.
+"""Judge representations downstream: linear and SVM probes, supervised baselines.
 
-Probes are thin wrappers over scikit-learn; :class:`EncoderClassifier` trains an
-encoder and a linear head end to end, the "supervised from scratch" baseline
-that self-supervised pretraining has to beat.
+Probes are thin wrappers over scikit-learn: :func:`linear_probe` (a logistic
+regression) and :func:`svm_probe` (an RBF SVM, TS2Vec's protocol).
+:class:`EncoderClassifier` trains an encoder and a linear head end to end, the
+"supervised from scratch" baseline that self-supervised pretraining has to beat.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
+from sklearn.svm import SVC
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -30,7 +32,7 @@ from tscl import encoders, training
 from tscl._validation import check_array_values, check_param
 from tscl.estimator import SeriesMixin, encode
 
-__all__ = ["EncoderClassifier", "linear_probe", "scores"]
+__all__ = ["EncoderClassifier", "linear_probe", "scores", "svm_probe"]
 
 
 def scores(
@@ -121,6 +123,102 @@ def linear_probe(
     >>> result["accuracy"] > 0.8
     True
     """
+    Z_train, Z_test = _check_features(Z_train, Z_test)
+    model = make_pipeline(
+        StandardScaler(),
+        _logistic(C, y_train, class_weight, max_iter, random_state),
+    )
+    return _fit_and_score(model, Z_train, y_train, Z_test, y_test, f1_labels)
+
+
+def svm_probe(
+    Z_train: Any,
+    y_train: Any,
+    Z_test: Any,
+    y_test: Any,
+    *,
+    C: float | str = "auto",
+    class_weight: str | None = None,
+    f1_labels: list[Any] | None = None,
+    random_state: int | None = 0,
+) -> dict[str, Any]:
+    """Fit an RBF-kernel SVM on frozen representations and score it.
+
+    The evaluation protocol of TS2Vec [1]_ for classification: an SVC with an
+    RBF kernel (``gamma="scale"``) on the representations. With ``C="auto"``,
+    ``C`` is chosen among ``10**-4 ... 10**4`` by stratified cross-validation
+    (accuracy, ``min(5, smallest class count)`` shuffled folds) on the
+    training split only.
+
+    Unlike the TS2Vec code, features are standardised on the training split
+    first (as in :func:`linear_probe`), ``C=inf`` is not a candidate, a
+    training split where some class has fewer than 2 samples gets ``C=1``
+    (TS2Vec fits ``C=inf`` without a search when the split has fewer than 50
+    samples or fewer than 5 per class on average), and large training splits
+    are not subsampled (TS2Vec searches on 10,000 of them).
+
+    Parameters
+    ----------
+    Z_train, Z_test : array-like of shape (n_samples, n_features)
+        Representations, e.g. from ``ContrastiveEncoder.transform``.
+    y_train, y_test : array-like of shape (n_samples,)
+        Labels.
+    C : float or "auto", default="auto"
+        Penalty of the SVM (larger fits the training split more closely), or
+        ``"auto"`` to pick it by inner cross-validation (falls back to 1.0
+        when a class has < 2 samples).
+    class_weight : {"balanced"} or None, default=None
+        Reweight classes inversely to their frequency; TS2Vec does not.
+    f1_labels : list, optional
+        Classes averaged in the macro-F1 (all by default).
+    random_state : int or None, default=0
+        Seeds the inner cross-validation folds.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``macro_f1``, ``fit_time`` (seconds, including the search
+        for ``C``), ``y_pred`` and the fitted ``model`` (a scikit-learn
+        pipeline whose last step is an ``SVC`` or, with ``C="auto"``, a
+        ``GridSearchCV``).
+
+    Raises
+    ------
+    TypeError
+        If ``C`` is neither a number nor ``"auto"``.
+    ValueError
+        If ``C`` is not > 0, or the splits are not 2-D, have different feature
+        counts or hold NaN.
+
+    See Also
+    --------
+    linear_probe : The same protocol with a logistic regression.
+
+    References
+    ----------
+    .. [1] Yue et al., TS2Vec: Towards Universal Representation of Time Series,
+       AAAI 2022, arXiv:2106.10466
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 50)
+    >>> Z = rng.normal(size=(100, 4)) + 2 * y[:, None]
+    >>> result = svm_probe(Z[::2], y[::2], Z[1::2], y[1::2])
+    >>> result["accuracy"] > 0.8
+    True
+    >>> svm_probe(Z[::2], y[::2], Z[1::2], y[1::2], C=10.0)["model"][-1]
+    SVC(C=10.0)
+    """
+    Z_train, Z_test = _check_features(Z_train, Z_test)
+    model = make_pipeline(
+        StandardScaler(), _svc(C, y_train, class_weight, random_state)
+    )
+    return _fit_and_score(model, Z_train, y_train, Z_test, y_test, f1_labels)
+
+
+def _check_features(Z_train: Any, Z_test: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return both splits as arrays: 2-D, finite, with the same feature count."""
     Z_train, Z_test = np.asarray(Z_train), np.asarray(Z_test)
     for name, Z in (("Z_train", Z_train), ("Z_test", Z_test)):
         check_array_values(Z, name)
@@ -134,10 +232,18 @@ def linear_probe(
             f"Z_train has {Z_train.shape[1]} features but Z_test has "
             f"{Z_test.shape[1]}; embed both with the same encoder."
         )
-    model = make_pipeline(
-        StandardScaler(),
-        _logistic(C, y_train, class_weight, max_iter, random_state),
-    )
+    return Z_train, Z_test
+
+
+def _fit_and_score(
+    model: Any,
+    Z_train: np.ndarray,
+    y_train: Any,
+    Z_test: np.ndarray,
+    y_test: Any,
+    f1_labels: list[Any] | None,
+) -> dict[str, Any]:
+    """Fit ``model`` on the training split, time it and score it on the test one."""
     start = time.perf_counter()
     model.fit(Z_train, y_train)
     fit_time = time.perf_counter() - start
@@ -148,6 +254,14 @@ def linear_probe(
         "y_pred": y_pred,
         "model": model,
     }
+
+
+def _inner_folds(y: Any, random_state: int | None) -> StratifiedKFold | None:
+    """Up to 5 stratified folds of ``y``, or None when a class has < 2 samples."""
+    n_splits = min(5, int(np.unique(np.asarray(y), return_counts=True)[1].min()))
+    if n_splits < 2:
+        return None
+    return StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
 
 
 def _logistic(
@@ -161,13 +275,28 @@ def _logistic(
     if C != "auto":
         check_param(C, "C", owner="linear_probe", interval=(0, None))
         return LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter)
-    n_splits = min(5, int(np.unique(np.asarray(y), return_counts=True)[1].min()))
-    if n_splits < 2:
-        return LogisticRegression(class_weight=class_weight, max_iter=max_iter)
-    folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
     model = LogisticRegression(class_weight=class_weight, max_iter=max_iter)
+    folds = _inner_folds(y, random_state)
+    if folds is None:
+        return model
     return GridSearchCV(
         model, {"C": np.logspace(-3, 2, 6)}, cv=folds, scoring="f1_macro"
+    )
+
+
+def _svc(
+    C: float | str, y: Any, class_weight: str | None, random_state: int | None
+) -> SVC | GridSearchCV:
+    """Build an RBF SVC with a fixed ``C``, or one that picks it by CV (accuracy)."""
+    if C != "auto":
+        check_param(C, "C", owner="svm_probe", interval=(0, None))
+        return SVC(C=C, class_weight=class_weight)
+    model = SVC(class_weight=class_weight)
+    folds = _inner_folds(y, random_state)
+    if folds is None:
+        return model
+    return GridSearchCV(
+        model, {"C": np.logspace(-4, 4, 9)}, cv=folds, scoring="accuracy"
     )
 
 

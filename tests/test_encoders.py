@@ -204,3 +204,55 @@ def test_build_encoder_bad_params_are_a_type_error():
 def test_bad_constructor_arguments(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+# ------------------------------------------------- timestamps and rebuilding
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+@pytest.mark.parametrize("length", [37, 64])
+def test_forward_timestamps_covers_the_series_in_strides(cls, length):
+    encoder = _build(cls, 3)
+    x = torch.randn(4, 3, length)
+    stamps = encoder.forward_timestamps(x)
+    steps = -(-length // encoder.timestamp_stride)  # ceil
+    assert stamps.shape == (4, encoder.out_dim, steps)
+    stamps.square().sum().backward()
+    assert all(p.grad is not None for p in encoder.parameters())
+
+
+def test_cnn_pools_its_timestamps_by_the_maximum():
+    encoder = _build(CNN, 2)
+    x = torch.randn(3, 2, 30)
+    stamps = encoder.forward_timestamps(x)
+    assert torch.allclose(stamps.max(dim=2).values, encoder(x))
+
+
+def test_transformer_pools_its_patches_by_the_mean():
+    encoder = _build(Transformer, 2)
+    x = torch.randn(3, 2, 32)
+    assert torch.allclose(
+        encoder.forward_timestamps(x).mean(dim=2), encoder(x), atol=1e-6
+    )
+
+
+def test_timestamps_of_a_plain_module_is_a_clear_error():
+    from tscl.encoders import timestamps
+
+    with pytest.raises(TypeError, match="has no forward_timestamps"):
+        timestamps(nn.Conv1d(1, 2, 3), torch.zeros(1, 1, 8))
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_rebuild_keeps_the_settings_and_reinitialises(cls):
+    encoder = _build(cls, 3)
+    other = encoder.rebuild(5, 4)
+    assert type(other) is cls
+    assert (other.in_channels, other.out_dim) == (5, 4)
+    assert other.settings == encoder.settings
+    assert other(torch.randn(2, 5, 40)).shape == (2, 4)
+    same = encoder.rebuild(3, 6)
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(encoder.parameters(), same.parameters(), strict=True)
+    )

@@ -158,3 +158,30 @@ def test_embed_checks_out_before_loading_anything(tmp_path, capsys):
     missing = str(tmp_path / "no_dir" / "z.npy")
     assert main(["embed", str(tmp_path / "nope"), "x.npy", "--out", missing]) == 1
     assert "folder of --out does not exist" in capsys.readouterr().err
+
+
+def test_supcon_with_labels_from_the_tsv_and_timestamp_embeddings(tmp_path, capsys):
+    model_dir = tmp_path / "supcon"
+    args = ["pretrain", str(ECG200_TRAIN), "--out", str(model_dir), *FAST]
+    assert main([*args, "--method", "supcon"]) == 1
+    assert "learns from labels" in capsys.readouterr().err
+    assert main([*args, "--method", "supcon", "--labels", str(ECG200_TRAIN)]) == 0
+    out = tmp_path / "Zt.npy"
+    assert (
+        main(
+            ["embed", str(model_dir), str(ECG200_TRAIN), "--out", str(out)]
+            + ["--level", "timestamp"]
+        )
+        == 0
+    )
+    assert np.load(out).shape == (100, 96, 8)
+
+
+def test_labels_from_npy_must_be_one_per_series(npy, tmp_path, capsys):
+    labels = tmp_path / "y.npy"
+    np.save(labels, np.zeros((24, 2)))
+    argv = ["pretrain", str(npy), "--out", str(tmp_path / "m"), *FAST]
+    assert main([*argv, "--method", "triplet", "--labels", str(labels)]) == 1
+    assert "one label per series" in capsys.readouterr().err
+    np.save(labels, np.arange(24) % 3)
+    assert main([*argv, "--method", "triplet", "--labels", str(labels)]) == 0

@@ -83,12 +83,31 @@ def _json_dict(text: str | None, option: str) -> dict[str, Any] | None:
     return value
 
 
+def _labels(path: str | None) -> np.ndarray | None:
+    """Labels from a 1-D ``.npy`` file or the first column of a UCR ``.tsv``."""
+    if path is None:
+        return None
+    file = Path(path)
+    if file.suffix.lower() == ".tsv" and file.is_file():
+        from tscl import datasets
+
+        return datasets.load_ucr_file(file)[1]
+    y = load_data(path)
+    if y.ndim != 1:
+        raise ValueError(
+            f"--labels must hold one label per series (a 1-D array); {file} has "
+            f"shape {y.shape}."
+        )
+    return y
+
+
 def _pretrain(args: argparse.Namespace) -> None:
     from tscl import ContrastiveEncoder, persistence
 
     out = Path(args.out)
     persistence._check_target(out)  # fail before training, not after
     X = load_data(args.data)
+    y = _labels(args.labels)
     model = ContrastiveEncoder(
         args.method,
         args.encoder,
@@ -102,7 +121,7 @@ def _pretrain(args: argparse.Namespace) -> None:
         random_state=args.seed,
         verbose=1,
     )
-    model.fit(X)
+    model.fit(X, y)
     model.save(out)
     print(
         f"Saved model to {out} (final loss {model.history_['loss'][-1]:.4f}; "
@@ -119,7 +138,7 @@ def _embed(args: argparse.Namespace) -> None:
     if not out.parent.is_dir():
         raise FileNotFoundError(f"The folder of --out does not exist: {out.parent}.")
     model = tscl.load(args.model)
-    Z = model.transform(load_data(args.data))
+    Z = model.transform(load_data(args.data), level=args.level)
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".npy")
     os.close(fd)
     try:
@@ -128,7 +147,7 @@ def _embed(args: argparse.Namespace) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    print(f"Wrote {Z.shape[0]} embeddings of size {Z.shape[1]} to {out}.")
+    print(f"Wrote embeddings of shape {Z.shape} to {out}.")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -155,7 +174,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data", help=".npy array (n, t) or (n, c, t), or UCR _TRAIN.tsv")
     p.add_argument("--out", required=True, help="model directory to write")
-    p.add_argument("--method", default="simclr", help="method name (default simclr)")
+    p.add_argument(
+        "--method",
+        default="simclr",
+        help="simclr (default), moco, byol, simsiam, supcon, triplet, ts2vec or clip",
+    )
+    p.add_argument(
+        "--labels",
+        default=None,
+        help="labels for supcon/triplet (-1 = unlabelled): a 1-D .npy, or a UCR "
+        ".tsv whose first column is read",
+    )
     p.add_argument("--encoder", default="cnn", help="encoder name (default cnn)")
     p.add_argument("--epochs", type=int, default=50, help="passes over the data")
     p.add_argument("--batch-size", type=int, default=64)
@@ -182,6 +211,12 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("model", help="model directory from `tscl pretrain`")
     e.add_argument("data", help=".npy array or UCR .tsv file")
     e.add_argument("--out", required=True, help="output .npy file")
+    e.add_argument(
+        "--level",
+        default="instance",
+        choices=["instance", "timestamp"],
+        help="one vector per series (default) or per timestep",
+    )
     e.set_defaults(run=_embed)
     d = sub.add_parser(
         "demo",

@@ -21,3 +21,15 @@ def test_every_augmentation_is_documented_and_drawn(name):
         picture = f"images/augment/{name}_{signal}.png"
         assert picture in PAGE, f"docs/augmentations.md does not show {picture}"
         assert (IMAGES / f"{name}_{signal}.png").stat().st_size > 0
+
+
+def test_methods_page_describes_every_method_and_loss():
+    from tscl import losses, methods
+
+    page = (ROOT / "docs" / "methods.md").read_text()
+    for name, cls in methods.METHODS.items():
+        assert f'`"{name}"`' in page, f"docs/methods.md does not list {name}"
+        assert f"`{cls.__name__}`" in page
+    for name in losses.__all__:
+        if name[0].isupper() and name != "MINERS":
+            assert f"`{name}(" in page, f"docs/methods.md does not show {name}"

@@ -496,6 +496,37 @@ def test_encoder_without_out_dim_is_a_type_error(cls):
         build_method(cls, encoder)
 
 
+# ------------------------------------------------------------------------ CUDA
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.filterwarnings("ignore::tscl.monitoring.CollapseWarning")
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_every_method_trains_on_cuda(name):
+    """Two epochs on the GPU: finite losses, collapse measures and outputs."""
+    from tscl import ContrastiveEncoder
+
+    X, y = _shapes_task(n=64)
+    X = np.stack([X, X[::-1]], axis=1)  # two channels
+    enc = ContrastiveEncoder(
+        method=name,
+        n_components=8,
+        n_epochs=2,
+        batch_size=32,
+        encoder_params={"hidden_dim": 16, "depth": 2},
+        method_params={"moco": {"queue_size": 64}}.get(name),
+        random_state=0,
+        device="cuda",
+    ).fit(X, y)
+    assert next(enc.encoder_.parameters()).device.type == "cpu"
+    assert np.isfinite(enc.history_["loss"]).all()
+    assert np.isfinite(enc.history_["effective_rank"]).all()
+    assert np.isfinite(enc.transform(X)).all()
+    if name != "clip":  # a time-frequency pair has no timestamp level
+        assert enc.transform(X, level="timestamp").shape[:2] == (64, 64)
+
+
 # ------------------------------------------- learning: better than a random init
 
 

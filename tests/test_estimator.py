@@ -365,3 +365,12 @@ def test_clip_time_frequency_has_no_timestamp_level():
     leads = tiny(method="clip", method_params={"pairing": "leads"})
     X2, _ = two_class(channels=2)
     assert leads.fit(X2).transform(X2, level="timestamp").shape == (40, 64, 8)
+
+
+def test_timestamp_level_with_pandas_output_names_the_fix():
+    pytest.importorskip("pandas")
+    X, _ = two_class()
+    enc = tiny(n_epochs=1).fit(X).set_output(transform="pandas")
+    with pytest.raises(ValueError, match=r"set_output\(transform='default'\)"):
+        enc.transform(X, level="timestamp")
+    assert enc.set_output(transform="default").transform(X, level="timestamp").ndim == 3

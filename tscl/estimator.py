@@ -349,6 +349,12 @@ n_components) for ``level="timestamp"``
                 f"level must be 'instance' (one vector per series) or 'timestamp' "
                 f"(one per timestep); got {level!r}."
             )
+        if level == "timestamp" and _table_output(self) != "default":
+            raise ValueError(
+                f"level='timestamp' returns a 3-D array, which set_output("
+                f"transform={_table_output(self)!r}) cannot hold as a table. Call "
+                "set_output(transform='default') first."
+            )
         self._check_rank(X)
         X3, _ = self._validate(X, reset=False)
         if X3.shape[1] != self.n_channels_in_:
@@ -397,6 +403,14 @@ def _channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = X3.std(axis=(0, 2), dtype=np.float64)
     scale[scale < 1e-12] = 1.0
     return mean, scale
+
+
+def _table_output(estimator: Any) -> str:
+    """Return the container set_output asked for: "default", "pandas", "polars"."""
+    import sklearn
+
+    own = getattr(estimator, "_sklearn_output_config", {}).get("transform")
+    return str(own or sklearn.get_config()["transform_output"])
 
 
 def _label_codes(y: np.ndarray) -> np.ndarray:

@@ -113,6 +113,32 @@ def check_param(
     )
 
 
+def check_count(
+    value: Any, name: str, *, owner: object | None = None, minimum: int = 1
+) -> None:
+    """Raise a clear error unless ``value`` is an integer >= ``minimum``.
+
+    The check of every size, count and index parameter (``depth``,
+    ``queue_size``, ``n_views``, ``epoch``); see :func:`check_param`.
+
+    Examples
+    --------
+    >>> check_count(3, "depth")
+    >>> check_count(0, "depth", owner="CNN")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'depth' parameter of CNN must be an integer >= 1. Got 0.
+    """
+    check_param(
+        value,
+        name,
+        owner=owner,
+        kind=numbers.Integral,
+        interval=(minimum, None),
+        closed="left",
+    )
+
+
 def resolve_name(
     value: Any, registry: Mapping[str, Any], what: str, parameter: str
 ) -> Any:

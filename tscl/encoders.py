@@ -13,14 +13,13 @@ class (``forward_features``, ``timestamps`` and ``pool``) and add it to
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl._validation import check_param, check_tensor, resolve_name
+from tscl._validation import check_count, check_param, check_tensor, resolve_name
 
 __all__ = [
     "CNN",
@@ -123,14 +122,7 @@ class Encoder(nn.Module):
 def _check_sizes(owner: nn.Module, **sizes: Any) -> None:
     """Check that every size is an integer >= 1."""
     for name, value in sizes.items():
-        check_param(
-            value,
-            name,
-            owner=owner,
-            kind=numbers.Integral,
-            interval=(1, None),
-            closed="left",
-        )
+        check_count(value, name, owner=owner)
 
 
 class _DilatedBlock(nn.Module):

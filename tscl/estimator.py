@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tscl import augment as augment_module
 from tscl import encoders, methods, training
-from tscl._validation import as_3d, check_param, resolve_name
+from tscl._validation import as_3d, check_count, check_param, resolve_name
 
 __all__ = ["ContrastiveEncoder", "SeriesMixin", "encode"]
 
@@ -46,14 +46,7 @@ class SeriesMixin:
 
     def _check_training_params(self) -> None:
         for name in ("n_components", "n_epochs", "batch_size"):
-            check_param(
-                getattr(self, name),
-                name,
-                owner=self,
-                kind=numbers.Integral,
-                interval=(1, None),
-                closed="left",
-            )
+            check_count(getattr(self, name), name, owner=self)
         check_param(self.learning_rate, "learning_rate", owner=self, interval=(0, None))
 
     def _validate(

@@ -8,13 +8,12 @@ logic. To add one: write the class here and use it from a method in
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl._validation import check_param
+from tscl._validation import check_count, check_param
 
 __all__ = [
     "CLIP",
@@ -459,9 +458,7 @@ class Triplet(nn.Module):
                 f"The 'miner' parameter of Triplet must be one of {list(MINERS)}; "
                 f"got {miner!r}."
             )
-        check_param(
-            k, "k", owner=self, kind=numbers.Integral, interval=(1, None), closed="left"
-        )
+        check_count(k, "k", owner=self)
         self.margin = margin
         self.miner = miner
         self.k = k
@@ -576,14 +573,7 @@ class Hierarchical(nn.Module):
     def __init__(self, alpha: float = 0.5, temporal_unit: int = 0) -> None:
         super().__init__()
         check_param(alpha, "alpha", owner=self, interval=(0, 1), closed="both")
-        check_param(
-            temporal_unit,
-            "temporal_unit",
-            owner=self,
-            kind=numbers.Integral,
-            interval=(0, None),
-            closed="left",
-        )
+        check_count(temporal_unit, "temporal_unit", owner=self, minimum=0)
         self.alpha = alpha
         self.temporal_unit = temporal_unit
 

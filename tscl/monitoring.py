@@ -52,7 +52,6 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Any
 
@@ -60,7 +59,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tscl._validation import check_param
+from tscl._validation import check_count, check_param
 
 __all__ = [
     "METRICS",
@@ -561,14 +560,7 @@ class CollapseMonitor:
         >>> monitor.epochs, monitor.collapsed_epochs
         ([0], [])
         """
-        check_param(
-            epoch,
-            "epoch",
-            owner=self,
-            kind=numbers.Integral,
-            interval=(0, None),
-            closed="left",
-        )
+        check_count(epoch, "epoch", owner=self, minimum=0)
         metrics = collapse_metrics(z1, z2)
         self.epochs.append(int(epoch))
         for key, value in metrics.items():

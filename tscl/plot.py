@@ -19,6 +19,7 @@ import torch
 from tscl._validation import (
     CHANNELS_LAST_MAX_CHANNELS,
     check_array_values,
+    check_count,
     check_param,
 )
 
@@ -186,14 +187,7 @@ def _check_options(
         raise TypeError(
             f"aug must be an augmentation or a callable aug(x, generator); got {aug!r}."
         )
-    check_param(
-        n_views,
-        "n_views",
-        owner=_OWNER,
-        kind=numbers.Integral,
-        interval=(1, None),
-        closed="left",
-    )
+    check_count(n_views, "n_views", owner=_OWNER)
     if fs is not None:
         check_param(fs, "fs", owner=_OWNER, interval=(0, None))
     if random_state is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -15,7 +14,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from torch import Tensor
 
-from tscl._validation import check_param, check_tensor
+from tscl._validation import check_count, check_param, check_tensor
 
 __all__ = ["Augmentation", "Compose", "OneOf", "RandomApply", "Views"]
 
@@ -531,12 +530,5 @@ class Views(BaseEstimator):
         self, x: Tensor, generator: torch.Generator | None = None
     ) -> list[Tensor]:
         """Return a list of ``n`` augmented copies of ``x``."""
-        check_param(
-            self.n,
-            "n",
-            owner=self,
-            kind=numbers.Integral,
-            interval=(1, None),
-            closed="left",
-        )
+        check_count(self.n, "n", owner=self)
         return [self.augmentation(x, generator) for _ in range(self.n)]

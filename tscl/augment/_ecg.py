@@ -10,12 +10,11 @@ so there amplitudes are in units of each channel's standard deviation.
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 from torch import Tensor
 
-from tscl._validation import check_param
+from tscl._validation import check_count, check_param
 from tscl.augment._core import (
     Augmentation,
     _check_range,
@@ -40,14 +39,7 @@ def _check_amount(owner: Augmentation, name: str) -> None:
 
 
 def _check_count(owner: Augmentation, name: str) -> None:
-    check_param(
-        getattr(owner, name),
-        name,
-        owner=owner,
-        kind=numbers.Integral,
-        interval=(1, None),
-        closed="left",
-    )
+    check_count(getattr(owner, name), name, owner=owner)
 
 
 def _below_nyquist(owner: Augmentation, name: str, frequency: float) -> None:

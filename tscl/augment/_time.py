@@ -8,7 +8,7 @@ import numbers
 import torch
 from torch import Tensor
 
-from tscl._validation import check_param
+from tscl._validation import check_count, check_param
 from tscl.augment._core import (
     Augmentation,
     _check_range,
@@ -185,14 +185,7 @@ class RandomCrop(Augmentation):
 
     def _check_params(self) -> None:
         if isinstance(self.length, numbers.Integral):
-            check_param(
-                self.length,
-                "length",
-                owner=self,
-                kind=numbers.Integral,
-                interval=(1, None),
-                closed="left",
-            )
+            check_count(self.length, "length", owner=self)
         else:
             check_param(
                 self.length, "length", owner=self, interval=(0, 1), closed="right"
@@ -264,14 +257,7 @@ class Permutation(Augmentation):
         self.p = p
 
     def _check_params(self) -> None:
-        check_param(
-            self.max_segments,
-            "max_segments",
-            owner=self,
-            kind=numbers.Integral,
-            interval=(2, None),
-            closed="left",
-        )
+        check_count(self.max_segments, "max_segments", owner=self, minimum=2)
         if self.segments not in ("random", "equal"):
             raise ValueError(
                 "The 'segments' parameter of Permutation must be 'random' or 'equal'; "
@@ -313,14 +299,7 @@ class Permutation(Augmentation):
 
 
 def _check_knots(owner: Augmentation) -> None:
-    check_param(
-        owner.n_knots,
-        "n_knots",
-        owner=owner,
-        kind=numbers.Integral,
-        interval=(2, None),
-        closed="left",
-    )
+    check_count(owner.n_knots, "n_knots", owner=owner, minimum=2)
 
 
 class MagnitudeWarp(Augmentation):
@@ -486,14 +465,7 @@ class Masking(Augmentation):
                 "The 'mode' parameter of Masking must be 'binomial' or 'continuous'; "
                 f"got {self.mode!r}."
             )
-        check_param(
-            self.n_spans,
-            "n_spans",
-            owner=self,
-            kind=numbers.Integral,
-            interval=(1, None),
-            closed="left",
-        )
+        check_count(self.n_spans, "n_spans", owner=self)
         check_param(self.per_channel, "per_channel", owner=self, kind=bool)
         check_param(self.value, "value", owner=self)
 

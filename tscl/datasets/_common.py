@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import resample_poly
 
-from tscl._validation import check_param
+from tscl._validation import check_count, check_param
 
 __all__ = ["resample", "shipped_data_dir", "sliding_windows"]
 
@@ -129,8 +128,7 @@ def sliding_windows(x: np.ndarray, size: int, stride: int | None = None) -> np.n
     """
     stride = size if stride is None else stride
     for value, name in ((size, "size"), (stride, "stride")):
-        check_param(value, name, owner="sliding_windows", kind=numbers.Integral,
-                    interval=(1, None), closed="left")  # fmt: skip
+        check_count(value, name, owner="sliding_windows")  # fmt: skip
     x = np.asarray(x)
     if x.ndim != 2:
         raise ValueError(

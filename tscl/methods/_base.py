@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from typing import Any, ClassVar
 
 import torch
@@ -15,22 +14,9 @@ from tscl._validation import check_param
 __all__ = [
     "Method",
     "MomentumTarget",
-    "check_dim",
     "mlp",
     "projection_head",
 ]
-
-
-def check_dim(value: Any, name: str, owner: object) -> None:
-    """Check that a layer size is an integer >= 1."""
-    check_param(
-        value,
-        name,
-        owner=owner,
-        kind=numbers.Integral,
-        interval=(1, None),
-        closed="left",
-    )
 
 
 def projection_head(

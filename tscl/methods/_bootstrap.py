@@ -5,7 +5,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from tscl import encoders, losses
-from tscl.methods._base import Method, MomentumTarget, check_dim, mlp
+from tscl._validation import check_count
+from tscl.methods._base import Method, MomentumTarget, mlp
 
 __all__ = ["BYOL", "SimSiam"]
 
@@ -56,8 +57,8 @@ class BYOL(Method):
         momentum_schedule: str = "cosine",
     ) -> None:
         super().__init__()
-        check_dim(projection_dim, "projection_dim", self)
-        check_dim(hidden_dim, "hidden_dim", self)
+        check_count(projection_dim, "projection_dim", owner=self)
+        check_count(hidden_dim, "hidden_dim", owner=self)
         self.encoder = encoder
         self.projector = mlp(encoders.output_size(encoder), hidden_dim, projection_dim)
         self.predictor = mlp(projection_dim, hidden_dim, projection_dim)

@@ -9,7 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from tscl import encoders, losses
-from tscl.methods._base import Method, check_dim, projection_head
+from tscl._validation import check_count
+from tscl.methods._base import Method, projection_head
 
 __all__ = ["CLIP", "CLIPPair", "ChannelGroup", "PairEncoder", "Spectrum"]
 
@@ -184,7 +185,7 @@ class CLIPPair(nn.Module):
         learn_temperature: bool = True,
     ) -> None:
         super().__init__()
-        check_dim(projection_dim, "projection_dim", self)
+        check_count(projection_dim, "projection_dim", owner=self)
         self.encoder_a, self.encoder_b = encoder_a, encoder_b
         self.head_a = projection_head(encoders.output_size(encoder_a), projection_dim)
         self.head_b = projection_head(encoders.output_size(encoder_b), projection_dim)

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tscl import encoders, losses
-from tscl.methods._base import Method, MomentumTarget, check_dim, projection_head
+from tscl._validation import check_count
+from tscl.methods._base import Method, MomentumTarget, projection_head
 
 __all__ = ["MoCo", "SimCLR", "SupCon", "Triplet"]
 
@@ -19,7 +20,7 @@ class _Projected(Method):
 
     def __init__(self, encoder: nn.Module, projection_dim: int) -> None:
         super().__init__()
-        check_dim(projection_dim, "projection_dim", self)
+        check_count(projection_dim, "projection_dim", owner=self)
         self.encoder = encoder
         self.head = projection_head(encoders.output_size(encoder), projection_dim)
 
@@ -239,7 +240,7 @@ class MoCo(_Projected):
         momentum_schedule: str = "cosine",
     ) -> None:
         super().__init__(encoder, projection_dim)
-        check_dim(queue_size, "queue_size", self)
+        check_count(queue_size, "queue_size", owner=self)
         self.criterion = losses.InfoNCE(temperature)
         self.target = MomentumTarget(
             nn.Sequential(self.encoder, self.head), momentum, momentum_schedule

@@ -374,3 +374,15 @@ def test_timestamp_level_with_pandas_output_names_the_fix():
     with pytest.raises(ValueError, match=r"set_output\(transform='default'\)"):
         enc.transform(X, level="timestamp")
     assert enc.set_output(transform="default").transform(X, level="timestamp").ndim == 3
+
+
+def test_a_series_too_short_for_ts2vec_crops_fails_before_training():
+    X, _ = two_class(length=6)
+    with pytest.raises(ValueError, match="need at least 8"):
+        tiny(method="ts2vec", method_params={"temporal_unit": 2}).fit(X)
+    with pytest.raises(ValueError, match="minimum of 8 of the encoder and method"):
+        tiny(
+            method="ts2vec",
+            method_params={"temporal_unit": 2},
+            augment=augment.RandomCrop(length=4),
+        ).fit(two_class(length=16)[0])

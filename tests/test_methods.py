@@ -259,6 +259,18 @@ def test_simsiam_has_no_target_network_and_stops_the_gradient():
 # ------------------------------------------------------------- labelled methods
 
 
+def test_simclr_takes_negatives_from_other_processes():
+    """Extra negatives enter the NT-Xent denominator, as in the loss itself."""
+    method = SimCLR(_encoder(), projection_dim=4)
+    x1, x2 = _views()
+    others = torch.randn(16, 4)
+    with torch.no_grad():
+        z1, z2 = method.project(x1), method.project(x2)
+        expected = method.criterion(z1, z2, others)
+        assert torch.allclose(method(x1, x2, negatives=others), expected)
+        assert not torch.allclose(method(x1, x2, negatives=others), method(x1, x2))
+
+
 def test_supcon_needs_labels():
     with pytest.raises(ValueError, match=r"SupCon needs labels.*fit\(X, y\)"):
         SupCon(_encoder())(*_views())
@@ -335,6 +347,14 @@ def test_ts2vec_errors():
         TS2Vec(_encoder(), alpha=1.5)
 
 
+def test_ts2vec_min_length_is_its_shortest_crop():
+    assert TS2Vec(_encoder()).min_length == 2
+    assert TS2Vec(_encoder(), temporal_unit=2).min_length == 8
+    transformer = Transformer(2, out_dim=8, hidden_dim=8, depth=1, n_heads=2)
+    assert TS2Vec(transformer).min_length == 16  # two patches of 8
+    assert SimCLR(_encoder()).min_length == 1
+
+
 def test_ts2vec_crops_come_from_the_seeded_global_rng():
     x1, x2 = _views()
     torch.manual_seed(3)
@@ -379,6 +399,10 @@ def test_clip_lead_groups():
         ({"pairing": "leads", "groups": ([0], [])}, ValueError, "non-empty"),
         ({"pairing": "leads", "groups": ([0], [2])}, ValueError, "outside 0..1"),
         ({"groups": ([0], [1])}, ValueError, "only used with pairing='leads'"),
+        ({"pairing": "leads", "groups": ([0], [0.5])}, TypeError, "integer channel"),
+        ({"pairing": "leads", "groups": (["a"], [1])}, TypeError, "integer channel"),
+        ({"pairing": "leads", "groups": 3}, TypeError, "integer channel"),
+        ({"pairing": "leads", "groups": ([0], [1], [1])}, ValueError, "two non-empty"),
     ],
 )
 def test_clip_checks_its_parameters(kwargs, error, match):

@@ -261,7 +261,7 @@ class ContrastiveEncoder(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model(n_channels)
-            _check_length(n_timesteps, model.encoder, aug)
+            _check_length(n_timesteps, model.encoder, aug, model.min_length)
             self.history_ = training.train(
                 model,
                 self._standardize(X3),
@@ -430,23 +430,27 @@ def _label_codes(y: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _check_length(n_timesteps: int, encoder: torch.nn.Module, aug: Any) -> None:
-    needed = max(getattr(encoder, "min_length", 1), getattr(aug, "min_length", 1))
+def _check_length(
+    n_timesteps: int, encoder: torch.nn.Module, aug: Any, method_min: int = 1
+) -> None:
+    """Refuse series (or views) shorter than the encoder or the method accepts."""
+    view_min = max(getattr(encoder, "min_length", 1), method_min)
+    needed = max(view_min, getattr(aug, "min_length", 1))
     if n_timesteps < needed:
         raise ValueError(
             f"Series of {n_timesteps} timestep(s) (n_features = {n_timesteps} for "
-            f"2-D input) are too short: the encoder and "
+            f"2-D input) are too short: the encoder, method and "
             f"augmentations need at least {needed}. Use longer windows, a smaller "
             "patch_size, or an augmentation without cropping."
         )
     if aug is None or getattr(aug, "keeps_length", True):
         return
     view = aug(torch.zeros(1, 1, n_timesteps))  # shortening views: check them now
-    if view.shape[-1] < getattr(encoder, "min_length", 1):
+    if view.shape[-1] < view_min:
         raise ValueError(
             f"The augmentation shortens series of {n_timesteps} timesteps to "
-            f"{view.shape[-1]}, shorter than the encoder's minimum of "
-            f"{encoder.min_length}. Crop less or use a smaller patch_size."
+            f"{view.shape[-1]}, shorter than the minimum of {view_min} of the "
+            "encoder and method. Crop less or use a smaller patch_size."
         )
 
 

@@ -150,7 +150,7 @@ def train(
     shuffle = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1)
     pick = torch.Generator().manual_seed(seed + 2)  # leaves the shuffling alone
-    probe = data[torch.randperm(len(data), generator=pick)[:PROBE_SIZE]]
+    probe = data[torch.randperm(len(data), generator=pick)[:PROBE_SIZE]].to(device)
     monitor = monitoring.CollapseMonitor()
     batch_size = min(batch_size, len(data))
     steps_per_epoch = len(_batches(len(data), batch_size, torch.Generator()))
@@ -192,7 +192,7 @@ def train(
         history["loss"].append(float(np.mean(losses)) if losses else math.nan)
         history["epoch_time"].append(time.perf_counter() - start)
         history["learning_rate"].append(scheduler.get_last_lr()[0])
-        metrics = _measure(method, probe.to(device), views, seed + 3, monitor, epoch)
+        metrics = _measure(method, probe, views, seed + 3, monitor, epoch)
         for name, value in metrics.items():
             history[name].append(value)
     bar.close()

@@ -166,10 +166,14 @@ class Method(nn.Module):
         Whether ``forward`` uses class labels: ``ContrastiveEncoder.fit(X, y)``
         passes ``y`` to methods whose ``label_use`` is not ``"ignored"``, and
         refuses to fit a ``"required"`` one without ``y``.
+    min_length : int
+        The shortest views the method trains on (1 unless it crops); the
+        estimator refuses shorter series before training.
     """
 
     encoder: nn.Module
     label_use: ClassVar[str] = "ignored"
+    min_length: int = 1
 
     def forward(self, x1: Tensor, x2: Tensor, labels: Tensor | None = None) -> Tensor:
         """Return the training loss for two views of one batch."""

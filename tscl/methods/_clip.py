@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -307,12 +308,22 @@ class CLIP(Method):
                 )
             half = in_channels // 2
             groups = (range(half), range(half, in_channels))
-        if len(groups) != 2 or any(len(g) == 0 for g in groups):
-            raise ValueError(
-                "'groups' must be two non-empty lists of channel indices, e.g. "
-                f"([0, 1, 2], [3, 4, 5]); got {groups!r}."
-            )
-        flat = [int(c) for g in groups for c in g]
+        usage = (
+            "'groups' must be two non-empty lists of integer channel indices, e.g. "
+            f"([0, 1, 2], [3, 4, 5]); got {groups!r}."
+        )
+        if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence):
+            raise TypeError(usage)
+        if len(groups) != 2 or not all(
+            isinstance(g, Sequence) and not isinstance(g, str) and len(g) > 0
+            for g in groups
+        ):
+            raise ValueError(usage)
+        flat = [c for g in groups for c in g]
+        if not all(
+            isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in flat
+        ):
+            raise TypeError(usage)
         if min(flat) < 0 or max(flat) >= in_channels:
             raise ValueError(
                 f"'groups' holds channel indices outside 0..{in_channels - 1}: "

@@ -67,6 +67,8 @@ class TS2Vec(Method):
             )
         self.encoder = encoder
         self.criterion = losses.Hierarchical(alpha, temporal_unit)
+        stride = int(getattr(encoder, "timestamp_stride", 1))
+        self.min_length = 2 ** (temporal_unit + 1) * stride  # the shortest crop
         seed = int(torch.randint(2**62, ()))  # from the caller's seeded global RNG
         self.crops = torch.Generator().manual_seed(seed)
 

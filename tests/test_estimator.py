@@ -311,6 +311,7 @@ def test_supcon_with_no_label_at_all_equals_simclr():
         (np.linspace(0, 1, 40), "'continuous'"),
         (np.zeros((40, 2)), "y must be 1-D|y should be a 1d array"),
         (np.zeros(39), "inconsistent numbers of samples"),
+        (np.array(["a"] * 20 + [None] * 20, dtype=object), "mixes label types"),
     ],
 )
 def test_bad_labels_are_clear_errors(y, match):

@@ -163,3 +163,12 @@ def test_encoder_classifier_rejects_bad_input():
     X_bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         EncoderClassifier(n_epochs=1).fit(X_bad, y)
+
+
+@pytest.mark.parametrize("probe", ["linear_probe", "svm_probe"])
+def test_a_single_training_class_is_a_clear_error(probe):
+    from tscl import evaluation
+
+    Z = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(ValueError, match="single class"):
+        getattr(evaluation, probe)(Z, np.zeros(10), Z, np.arange(10) % 2)

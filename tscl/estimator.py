@@ -418,7 +418,16 @@ def _label_codes(y: np.ndarray) -> np.ndarray:
         )
     numeric = y.dtype.kind in "iufb"
     unlabelled = (y == -1) if numeric else np.zeros(len(y), dtype=bool)
-    kind = type_of_target(y[~unlabelled]) if (~unlabelled).any() else "binary"
+    labelled = y[~unlabelled]
+    try:
+        kind = type_of_target(labelled) if len(labelled) else "binary"
+        classes = np.unique(labelled, return_inverse=True)[1]
+    except TypeError:  # e.g. str mixed with None: nothing to sort them by
+        kinds = sorted({type(v).__name__ for v in labelled})
+        raise ValueError(
+            f"y mixes label types ({', '.join(kinds)}); use one type. Unlabelled "
+            "series are marked with -1 in integer labels."
+        ) from None
     if kind not in ("binary", "multiclass"):
         raise ValueError(
             f"y must hold class labels (-1 for unlabelled series); got values of "
@@ -426,7 +435,7 @@ def _label_codes(y: np.ndarray) -> np.ndarray:
             "define positives."
         )
     codes = np.full(len(y), -1, dtype=np.int64)
-    codes[~unlabelled] = np.unique(y[~unlabelled], return_inverse=True)[1]
+    codes[~unlabelled] = classes
     return codes
 
 

@@ -244,6 +244,12 @@ def _fit_and_score(
     f1_labels: list[Any] | None,
 ) -> dict[str, Any]:
     """Fit ``model`` on the training split, time it and score it on the test one."""
+    classes = np.unique(np.asarray(y_train))
+    if len(classes) < 2:
+        raise ValueError(
+            f"y_train holds a single class ({classes.tolist()}); a probe needs at "
+            "least two. Check the split, e.g. use a stratified one."
+        )
     start = time.perf_counter()
     model.fit(Z_train, y_train)
     fit_time = time.perf_counter() - start

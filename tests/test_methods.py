@@ -192,6 +192,19 @@ def test_momentum_target_gets_no_gradient_and_follows_the_online_network(cls):
         assert torch.allclose(value, m * old + (1 - m) * online[name].detach())
 
 
+@pytest.mark.parametrize("cls", MOMENTUM, ids=lambda c: c.__name__)
+def test_momentum_and_its_schedule_reach_the_target(cls):
+    method = cls(_encoder(), momentum=0.9, momentum_schedule="constant")
+    assert (method.target.momentum, method.target.schedule) == (0.9, "constant")
+    before = copy.deepcopy(method.target.state_dict())
+    with torch.no_grad():
+        for param in method.encoder.parameters():
+            param.add_(1.0)
+    method.on_step_end(10, 10)  # constant: 0.9 even at the last step
+    moved = method.target.net[0].input.bias - before["net.0.input.bias"]
+    assert torch.allclose(moved, torch.full_like(moved, 0.1), atol=1e-6)
+
+
 def test_momentum_schedules():
     target = MomentumTarget(nn.Linear(2, 2), momentum=0.9, schedule="cosine")
     assert target.current_momentum(1, 11) == pytest.approx(0.9)

@@ -6,8 +6,9 @@ fix.
 
 from __future__ import annotations
 
+import mmap
 import numbers
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -222,16 +223,76 @@ def check_array_values(X: np.ndarray, name: str = "X") -> None:
             f"{name} is empty (shape {X.shape}); it needs at least one "
             "sample with at least one timestep."
         )
-    if X.dtype.kind == "f":
-        for bad, label in ((np.isnan(X), "NaN"), (np.isinf(X), "infinite")):
-            count = int(bad.sum())
-            if count:
+    if X.dtype.kind != "f":
+        return
+    for check, label in ((np.isnan, "NaN"), (np.isinf, "infinite")):
+        count, first, offset = 0, None, 0
+        for block in chunks(X):
+            bad = check(block)
+            found = int(bad.sum())
+            if found and first is None:
                 first = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise ValueError(
-                    f"{name} contains {count} {label} value(s) (first at index "
-                    f"{first}). tscl does not impute: fill or drop them first, e.g. "
-                    "interpolate gaps or drop the affected samples."
-                )
+                first = (first[0] + offset, *first[1:])
+            count, offset = count + found, offset + len(block)
+        if count:
+            raise ValueError(
+                f"{name} contains {count} {label} value(s) (first at index "
+                f"{first}). tscl does not impute: fill or drop them first, e.g. "
+                "interpolate gaps or drop the affected samples."
+            )
+
+
+#: Values per block when large arrays (and memory maps) are checked or reduced.
+CHUNK_ELEMENTS = 1 << 24
+
+
+def is_memmap(X: Any) -> bool:
+    """Whether ``X`` reads its values from a memory-mapped file.
+
+    True for a :class:`numpy.memmap` and for the arrays and views made from one
+    (``np.asarray`` and scikit-learn's checks return plain ``ndarray`` views).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = tempfile.mkdtemp() + "/x.npy"
+    >>> np.save(path, np.zeros((2, 3)))
+    >>> is_memmap(np.asarray(np.load(path, mmap_mode="r"))), is_memmap(np.zeros(2))
+    (True, False)
+    """
+    while X is not None:
+        if isinstance(X, (np.memmap, mmap.mmap)):
+            return True
+        X = getattr(X, "base", None)
+    return False
+
+
+def chunks(X: np.ndarray) -> Iterator[np.ndarray]:
+    """Yield ``X`` in blocks along axis 0 of about :data:`CHUNK_ELEMENTS` values.
+
+    A memory-mapped ``X`` is read one block at a time, so checks and
+    statistics over it never hold it whole in memory.
+
+    Parameters
+    ----------
+    X : ndarray
+        At least 1-D.
+
+    Yields
+    ------
+    ndarray
+        Consecutive blocks ``X[i:j]`` (in-memory arrays; a single block when
+        ``X`` is small).
+
+    Examples
+    --------
+    >>> [block.shape for block in chunks(np.zeros((3, 2)))]
+    [(3, 2)]
+    """
+    row = max(1, X.size // max(len(X), 1))
+    step = max(1, CHUNK_ELEMENTS // row)
+    for start in range(0, len(X), step):
+        yield np.asarray(X[start : start + step])
 
 
 def as_3d(X: Any, name: str = "X") -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tscl import augment as augment_module
 from tscl import encoders, methods, training
-from tscl._validation import as_3d, check_count, check_param, resolve_name
+from tscl._validation import (
+    CHUNK_ELEMENTS,
+    as_3d,
+    check_count,
+    check_param,
+    chunks,
+    is_memmap,
+    resolve_name,
+)
 
 __all__ = ["ContrastiveEncoder", "SeriesMixin", "encode"]
 
@@ -264,7 +273,7 @@ class ContrastiveEncoder(
             _check_length(n_timesteps, model.encoder, aug, model.min_length)
             self.history_ = training.train(
                 model,
-                self._standardize(X3),
+                X3,
                 augment_module.Views(aug, n=2),
                 y=codes,
                 n_epochs=self.n_epochs,
@@ -273,6 +282,7 @@ class ContrastiveEncoder(
                 device=device,
                 seed=seed,
                 verbose=self.verbose,
+                prepare=self._standardize,
             )
         self.encoder_ = model.encoder.cpu().eval()
         self.n_channels_in_ = n_channels
@@ -358,10 +368,11 @@ n_components) for ``level="timestamp"``
         _check_length(X3.shape[2], self.encoder_, None)
         Z = encode(
             self.encoder_,
-            self._standardize(X3),
+            X3,
             self.device,
             batch_size=max(self.batch_size, 256),
             level=level,
+            prepare=self._standardize,
         )
         if level == "timestamp":  # (n, dim, steps) -> (n, time, dim)
             stride = int(getattr(self.encoder_, "timestamp_stride", 1))
@@ -391,9 +402,25 @@ n_components) for ``level="timestamp"``
 
 
 def _channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation (1 where a channel is constant)."""
-    mean = X3.mean(axis=(0, 2), dtype=np.float64)
-    scale = X3.std(axis=(0, 2), dtype=np.float64)
+    """Per-channel mean and standard deviation (1 where a channel is constant).
+
+    Arrays above :data:`tscl._validation.CHUNK_ELEMENTS` values (and memory
+    maps) are reduced in blocks of series, two passes, so that no temporary
+    the size of ``X3`` is made.
+    """
+    if not is_memmap(X3) and X3.size <= CHUNK_ELEMENTS:
+        mean = X3.mean(axis=(0, 2), dtype=np.float64)
+        scale = X3.std(axis=(0, 2), dtype=np.float64)
+    else:
+        count = X3.shape[0] * X3.shape[2]
+        total = np.zeros(X3.shape[1])
+        for block in chunks(X3):
+            total += block.sum(axis=(0, 2), dtype=np.float64)
+        mean = total / count
+        squares = np.zeros(X3.shape[1])
+        for block in chunks(X3):
+            squares += np.square(block - mean[:, None]).sum(axis=(0, 2))
+        scale = np.sqrt(squares / count)
     scale[scale < 1e-12] = 1.0
     return mean, scale
 
@@ -469,6 +496,7 @@ def encode(
     device: str,
     batch_size: int = 256,
     level: str = "instance",
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Run ``encoder`` on ``X3`` in eval mode, in batches, and return a NumPy array.
 
@@ -484,6 +512,9 @@ def encode(
         Series per forward pass; the result does not depend on it.
     level : {"instance", "timestamp"}, default="instance"
         ``encoder(x)``, or ``encoder.forward_timestamps(x)``.
+    prepare : callable, optional
+        ``prepare(rows) -> rows`` applied to each batch of ``X3`` first (e.g. a
+        standardisation), so that a memory-mapped ``X3`` is never copied whole.
 
     Returns
     -------
@@ -497,7 +528,9 @@ def encode(
     out = []
     with torch.no_grad():
         for start in range(0, len(X3), batch_size):
-            chunk = torch.tensor(X3[start : start + batch_size], dtype=torch.float32)
+            rows = np.asarray(X3[start : start + batch_size])
+            rows = rows if prepare is None else prepare(rows)
+            chunk = torch.tensor(rows, dtype=torch.float32)
             chunk = chunk.to(target)
             if level == "instance":
                 z = model(chunk)  # (batch, dim)

@@ -19,6 +19,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from tscl import monitoring
+from tscl._validation import is_memmap
 from tscl.methods import Method
 
 __all__ = ["resolve_device", "train"]
@@ -79,6 +80,46 @@ def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[Tensor
 PROBE_SIZE = 256
 
 
+class _Rows:
+    """The training series, held as one tensor or read from a memory map per batch.
+
+    An in-memory array is prepared (e.g. standardised) once and copied into a
+    tensor; a memory-mapped array (a corpus larger than memory) is never
+    copied whole: each batch reads its rows in file order and prepares them.
+    Both give the same batches.
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        prepare: Callable[[np.ndarray], np.ndarray] | None,
+        pin: bool,
+    ) -> None:
+        self.prepare = prepare or (lambda rows: rows)
+        self.lazy = is_memmap(X)
+        self.pin = pin
+        if self.lazy:
+            self.source = X
+        else:  # torch.tensor copies, so read-only input is fine
+            data = torch.tensor(self.prepare(X), dtype=torch.float32)
+            self.data = data.pin_memory() if pin else data
+
+    def __len__(self) -> int:
+        return len(self.source) if self.lazy else len(self.data)
+
+    def take(self, index: Tensor) -> Tensor:
+        if not self.lazy:
+            return self.data[index]
+        order = index.numpy()
+        sorted_index = np.sort(order)  # sequential reads from the file
+        rows = np.asarray(self.source[sorted_index])
+        rows = rows[np.searchsorted(sorted_index, order)]
+        batch = torch.from_numpy(
+            np.ascontiguousarray(self.prepare(rows), dtype=np.float32)
+        )
+        return batch.pin_memory() if self.pin else batch
+
+
 def train(
     method: Method,
     X: np.ndarray,
@@ -92,6 +133,7 @@ def train(
     device: torch.device | str = "cpu",
     seed: int = 0,
     verbose: int | bool = 0,
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Pretrain ``method`` on ``X`` and return the per-epoch history.
 
@@ -100,7 +142,9 @@ def train(
     method : Method
         The self-supervised method (owns the encoder); trained in place.
     X : ndarray of shape (n_samples, n_channels, n_timesteps)
-        Training series, float32 or float64 (trained in float32).
+        Training series, float32 or float64 (trained in float32). A
+        memory-mapped array (e.g. from :func:`tscl.datasets.load_corpus`) is
+        read batch by batch and never copied into memory whole.
     views : callable
         ``views(batch, generator)`` returns two augmented views of a batch.
     y : ndarray of shape (n_samples,), optional
@@ -120,6 +164,10 @@ def train(
         Seeds the shuffling and the augmentation generator.
     verbose : int or bool, default=0
         Show a progress bar when true.
+    prepare : callable, optional
+        ``prepare(rows) -> rows`` applied to the series before training, e.g. the
+        estimator's standardisation: to all of ``X`` at once, or to each batch
+        read from a memory map. It must act on each series on its own.
 
     Returns
     -------
@@ -143,14 +191,13 @@ def train(
         :class:`tscl.monitoring.CollapseMonitor`).
     """
     device = torch.device(device)
-    data = torch.tensor(X, dtype=torch.float32)  # copies, so read-only input is fine
-    if device.type == "cuda":
-        data = data.pin_memory()
+    data = _Rows(X, prepare, pin=device.type == "cuda")
     targets = None if y is None else torch.as_tensor(y, dtype=torch.long)
     shuffle = torch.Generator().manual_seed(seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed + 1)
     pick = torch.Generator().manual_seed(seed + 2)  # leaves the shuffling alone
-    probe = data[torch.randperm(len(data), generator=pick)[:PROBE_SIZE]].to(device)
+    probe = data.take(torch.randperm(len(data), generator=pick)[:PROBE_SIZE])
+    probe = probe.to(device)
     monitor = monitoring.CollapseMonitor()
     batch_size = min(batch_size, len(data))
     steps_per_epoch = len(_batches(len(data), batch_size, torch.Generator()))
@@ -167,7 +214,7 @@ def train(
     for epoch in range(n_epochs):
         start, losses = time.perf_counter(), []
         for index in _batches(len(data), batch_size, shuffle):
-            batch = data[index].to(device, non_blocking=True)
+            batch = data.take(index).to(device, non_blocking=True)
             x1, x2 = views(batch, aug_gen)
             if targets is None:
                 loss = method(x1, x2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,10 +12,35 @@ from scipy.signal import resample_poly
 
 from tscl._validation import check_count, check_param
 
-__all__ = ["resample", "shipped_data_dir", "sliding_windows"]
+__all__ = ["data_home", "resample", "shipped_data_dir", "sliding_windows"]
 
 #: The repository's ``datasets/`` folder (present in a source checkout only).
 SHIPPED_DATA = Path(__file__).resolve().parents[2] / "datasets"
+
+
+def data_home(root: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder where loaders look for downloaded public datasets.
+
+    Parameters
+    ----------
+    root : str or path, optional
+        Used when given. Else the environment variable ``TSCL_DATA``, else
+        ``~/tscl_data``.
+
+    Returns
+    -------
+    Path
+        The folder, with ``~`` expanded; it need not exist.
+
+    Examples
+    --------
+    >>> data_home("/data/ucr").as_posix()
+    '/data/ucr'
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("TSCL_DATA")
+    return Path(env).expanduser() if env else Path.home() / "tscl_data"
 
 
 def shipped_data_dir() -> Path:

@@ -23,7 +23,8 @@ def test_write_corpus_concatenates_chunks_and_opens_a_read_only_memmap(tmp_path)
     parts = _chunks(np.random.default_rng(0), [5, 0, 7, 1])
     corpus = write_corpus(tmp_path / "c.npy", iter(parts))
     assert isinstance(corpus, np.memmap)
-    assert corpus.shape == (13, 2, 32) and corpus.dtype == np.float32
+    assert corpus.shape == (13, 2, 32)
+    assert corpus.dtype == np.float32
     np.testing.assert_array_equal(corpus, np.concatenate(parts))
     assert not corpus.flags.writeable
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npy"]  # no temp files
@@ -33,7 +34,8 @@ def test_write_corpus_concatenates_chunks_and_opens_a_read_only_memmap(tmp_path)
 def test_write_corpus_float64_and_2d_chunks(tmp_path):
     parts = [np.arange(6.0).reshape(2, 3), np.ones((1, 3))]
     corpus = write_corpus(tmp_path / "c.npy", parts, dtype=np.float64)
-    assert corpus.dtype == np.float64 and corpus.shape == (3, 3)
+    assert corpus.dtype == np.float64
+    assert corpus.shape == (3, 3)
 
 
 @pytest.mark.parametrize(

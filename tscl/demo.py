@@ -100,6 +100,7 @@ def _supervised_fold(
         n_components=N_COMPONENTS,
         encoder_params=ENCODER_PARAMS,
         n_epochs=n_epochs,
+        validation_fraction=None,  # every epoch, as before early stopping existed
         device=device,
         random_state=seed,
     )

@@ -60,25 +60,22 @@ with an ``error`` field; the other methods still run.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
-import platform
-import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
-import threadpoolctl
 import torch
 from scipy.stats import rankdata
 
 import tscl
 from tscl import encoders, estimator, evaluation, methods
 from tscl.datasets import load_ucr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cell, context, describe, threads, write_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "ucr"
@@ -250,12 +247,6 @@ def _line(row: dict) -> str:
 # ------------------------------------------------------------------ tables
 
 
-def _cell(values: list[float], digits: int = 3) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
-
-
 def _seconds(value: float) -> str:
     return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
@@ -327,7 +318,7 @@ def _accuracy_table(
         for d in datasets:
             for k in ("linear", "svm"):
                 values = accuracy[k].get((m, d))
-                cells.append("error" if values is None else _cell(values))
+                cells.append("error" if values is None else cell(values))
         cells += [f"{ranks[k][m]:.2f}" if m in ranks[k] else "" for k in ranks]
         lines.append(f"| {label[m]} | " + " | ".join(cells) + " |")
     return lines
@@ -359,41 +350,6 @@ def _fit_table(
 
 
 # ------------------------------------------------------------------ command line
-
-
-def _git_sha() -> str:
-    """The repository's commit, ``+dirty`` when tracked files differ from it."""
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read only, no index refresh
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return sha + ("+dirty" if status.strip() else "")
-
-
-def _machine(device: str) -> str:
-    cpu = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"{torch.get_num_threads()} torch threads"
-    )
-    if device.startswith("cuda"):
-        return f"{torch.cuda.get_device_name(device)}; {cpu}"
-    return cpu
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -502,52 +458,20 @@ def load_datasets(args: argparse.Namespace) -> dict[str, Data]:
     return data
 
 
-@contextlib.contextmanager
-def threads(n: int | None) -> Iterator[None]:
-    """Limit torch and the BLAS/OpenMP pools of the probes to ``n`` threads."""
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        with threadpoolctl.threadpool_limits(n):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     data = load_datasets(args)
     with threads(args.threads):
-        context = {
-            "device": args.device,
-            "torch": torch.__version__,
-            "sklearn": sklearn.__version__,
-            "tscl": tscl.__version__,
-            "git_sha": _git_sha(),
-            "machine": _machine(args.device),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
+        run_context = context(args.device)
         header = (
             f"UCR methods benchmark: {args.epochs} epochs, CNN (hidden "
             f"{args.hidden_dim}, depth {args.depth}), {args.n_components} "
             f"components, batch {args.batch_size}, {args.seeds} seed(s); "
-            f"{context['machine']}, device {args.device}; torch {context['torch']}, "
-            f"scikit-learn {context['sklearn']}, tscl {context['tscl']} "
-            f"({context['git_sha']})"
+            f"{describe(run_context)}"
         )
         print(header, flush=True)
-        rows = run(args, data, context)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("a") as f:
-        for row in rows:
-            f.write(json.dumps(row) + "\n")
-    table = markdown(rows, header)
-    args.out.with_suffix(".md").write_text(table)
-    print("\n" + table)
-    print(f"Wrote {args.out} and {args.out.with_suffix('.md')}")
+        rows = run(args, data, run_context)
+    write_results(rows, args.out, markdown(rows, header))
     return rows
 
 

@@ -82,3 +82,64 @@ def test_methods_ucr_quick_run_writes_json_lines_and_a_table(tmp_path, capsys):
     assert "| ECG200 linear | ECG200 SVM |" in table
     assert all(f"| {m}" in table for m in names)
     assert "mean rank SVM" in capsys.readouterr().out
+
+
+def test_ucr_quick_run_scores_the_shipped_ecg200_with_the_ts2vec_protocol(tmp_path):
+    bench = _load("ucr")
+    out = tmp_path / "ucr.jsonl"
+    bench.main(["--quick", "--threads", "1", "--out", str(out)])
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (row["dataset"], row["n_train"], row["length"]) == ("ECG200", 100, 96)
+    assert 0 <= row["accuracy"] <= 1
+    assert row["samples_per_s"] > 0
+    assert row["svm_C"] > 0  # 100 series, 2 classes: TS2Vec's grid search ran
+    table = out.with_suffix(".md").read_text()
+    assert "| ECG200 | 100 | 96 |" in table
+    assert "Against T-Loss (published) on 1 dataset(s)" in table
+    out.with_suffix(".md").unlink()
+    assert bench.main(["--report", "--out", str(out)]) == [row]  # trains nothing
+    assert "| ECG200 | 100 | 96 |" in out.with_suffix(".md").read_text()
+
+
+def test_ucr_published_figures_and_argument_errors(tmp_path):
+    bench = _load("ucr")
+    assert bench.T_LOSS["GunPoint"] == 0.98  # results_ucr.csv, column Ours(10)
+    assert set(bench.TS2VEC_THIS_CPU) <= set(bench.T_LOSS)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path), "--all"])  # no dataset there
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--root", str(tmp_path)])  # neither --datasets nor --all
+
+
+def test_ecg_quick_run_compares_ssl_and_scratch_at_each_label_fraction(tmp_path):
+    pytest.importorskip("wfdb")
+    bench = _load("ecg")
+    out = tmp_path / "ecg.jsonl"
+    bench.main(["--quick", "--threads", "1", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for task, methods in (
+        ("challenge2017", {"SimCLR + linear probe", "supervised CNN (scratch)"}),
+        ("mitdb100_beats", {"SimCLR + linear probe", "raw beat + linear probe",
+                            "supervised CNN (scratch)"}),
+    ):  # fmt: skip
+        mine = [r for r in rows if r["task"] == task]
+        assert {r["method"] for r in mine} == methods
+        assert sorted({r["fraction"] for r in mine}) == [0.01, 0.05, 0.1, 1.0]
+        # every method sees the same labelled subsets
+        for fraction in (0.01, 0.05, 0.1, 1.0):
+            sizes = {r["n_labelled"] for r in mine if r["fraction"] == fraction}
+            assert len(sizes) == 1
+    assert all(0 <= r["macro_f1"] <= 1 for r in rows)
+    assert "Challenge 2017 AF" in out.with_suffix(".md").read_text()
+
+
+def test_corpus_memory_quick_run_reports_both_modes(tmp_path):
+    pytest.importorskip("wfdb")
+    bench = _load("corpus_memory")
+    out = tmp_path / "memory.jsonl"
+    bench.main(["--quick", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["mode"] for r in rows] == ["memmap", "in memory"]
+    for row in rows:
+        assert row["peak_anon_mib"] > 0
+        assert row["peak_rss_mib"] >= row["peak_anon_mib"]

@@ -1,0 +1,132 @@
+"""What every benchmark script shares: run context, thread limits, tables, output.
+
+The scripts in ``benchmarks/`` import this module by name; each puts its own
+folder on ``sys.path`` first, so they run as ``python benchmarks/<name>.py``
+from anywhere and load in the tests with ``importlib``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import threadpoolctl
+import torch
+
+import tscl
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+#: The project's real-data supply beside the repository (see its README).
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def git_sha() -> str:
+    """The repository's commit, ``+dirty`` when tracked files differ from it."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read only, no index refresh
+    try:
+        sha, status = (
+            subprocess.run(
+                command, cwd=ROOT, env=env, capture_output=True, text=True, check=True
+            ).stdout
+            for command in (
+                ["git", "rev-parse", "HEAD"],
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+            )
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha.strip() + ("+dirty" if status.strip() else "")
+
+
+def machine(device: str) -> str:
+    """CPU (and GPU) description with the thread count torch uses."""
+    cpu = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{torch.get_num_threads()} torch threads"
+    )
+    if device.startswith("cuda"):
+        return f"{torch.cuda.get_device_name(device)}; {cpu}"
+    return cpu
+
+
+def context(device: str) -> dict[str, str]:
+    """Versions, commit, machine and time, stored with every result row."""
+    return {
+        "device": device,
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "tscl": tscl.__version__,
+        "git_sha": git_sha(),
+        "machine": machine(device),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+
+
+def describe(run: dict[str, str]) -> str:
+    """One line naming the machine and versions of a :func:`context`."""
+    return (
+        f"{run['machine']}, device {run['device']}; torch {run['torch']}, "
+        f"scikit-learn {run['sklearn']}, tscl {run['tscl']} ({run['git_sha']})"
+    )
+
+
+@contextlib.contextmanager
+def threads(n: int | None) -> Iterator[None]:
+    """Limit torch and the BLAS/OpenMP pools of the probes to ``n`` threads."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpoolctl.threadpool_limits(n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def cell(values: list[float], digits: int = 3) -> str:
+    """``mean ± std`` of ``values`` (the value alone for one; ``–`` for none)."""
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
+def table(header: list[str], rows: list[list[Any]]) -> str:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def append_row(row: dict, out: Path) -> None:
+    """Append one result to the JSON lines file ``out`` as soon as it exists."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def write_results(
+    rows: list[dict], out: Path, markdown: str, *, appended: bool = False
+) -> None:
+    """Append ``rows`` to ``out`` (unless ``appended``); write ``markdown`` beside."""
+    if not appended:
+        for row in rows:
+            append_row(row, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(markdown)
+    print("\n" + markdown)
+    print(f"Wrote {out} and {out.with_suffix('.md')}")

@@ -20,11 +20,12 @@ import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
 from tscl._validation import check_param, flatten_names
-from tscl.datasets._common import _interpolate_nan, resample, shipped_data_dir
+from tscl.datasets._common import _interpolate_nan, resample
 from tscl.datasets.ecg import (
     Channels,
     _channel_indices,
     _import_wfdb,
+    _mitdb_records,
     _wfdb_header,
 )
 
@@ -399,15 +400,7 @@ def load_mitdb_beats(
     >>> beats.X.shape, sorted(set(beats.aami.tolist()))
     ((758, 1, 70), ['N', 'S'])
     """
-    folder = shipped_data_dir() / "mitdb" if root is None else Path(root)
-    if records is None:
-        records = sorted(p.stem for p in folder.glob("*.hea"))
-        if not records:
-            raise FileNotFoundError(
-                f"No WFDB record (*.hea) found in {folder}. Pass root= with a folder "
-                "of MIT-BIH records, downloaded from "
-                "https://physionet.org/content/mitdb/1.0.0/."
-            )
+    folder, records = _mitdb_records(root, records)
     parts = [
         segment_beats(folder / str(name), before=before, after=after, fs=fs,
                       channels=channels, annotation=annotation, detector=detector,

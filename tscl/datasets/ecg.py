@@ -165,6 +165,22 @@ def load_wfdb_windows(
     return sliding_windows(signal.astype(np.float32), size, stride)
 
 
+def _mitdb_records(
+    root: str | os.PathLike[str] | None, records: Sequence[str] | None
+) -> tuple[Path, list[str]]:
+    """Return the MIT-BIH folder (shipped for None) and its records (all by default)."""
+    folder = shipped_data_dir() / "mitdb" if root is None else Path(root)
+    if records is None:
+        records = sorted(p.stem for p in folder.glob("*.hea"))
+        if not records:
+            raise FileNotFoundError(
+                f"No WFDB record (*.hea) found in {folder}. Pass root= with a folder "
+                "of MIT-BIH records, downloaded from "
+                "https://physionet.org/content/mitdb/1.0.0/."
+            )
+    return folder, [str(r) for r in records]
+
+
 def load_mitdb_windows(
     root: str | os.PathLike[str] | None = None,
     *,
@@ -211,15 +227,7 @@ def load_mitdb_windows(
     >>> X.shape, X.dtype
     ((120, 1, 1000), dtype('float32'))
     """
-    folder = shipped_data_dir() / "mitdb" if root is None else Path(root)
-    if records is None:
-        records = sorted(p.stem for p in folder.glob("*.hea"))
-        if not records:
-            raise FileNotFoundError(
-                f"No WFDB record (*.hea) found in {folder}. Pass root= with a folder "
-                "of MIT-BIH records, downloaded from "
-                "https://physionet.org/content/mitdb/1.0.0/."
-            )
+    folder, records = _mitdb_records(root, records)
     windows = [
         load_wfdb_windows(folder / n, fs=fs, window_s=window_s, stride_s=stride_s,
                           channels=[lead])

@@ -225,9 +225,10 @@ def check_array_values(X: np.ndarray, name: str = "X") -> None:
         )
     if X.dtype.kind != "f":
         return
+    rows = X.reshape(1) if X.ndim == 0 else X
     for check, label in ((np.isnan, "NaN"), (np.isinf, "infinite")):
         count, first, offset = 0, None, 0
-        for block in chunks(X):
+        for block in chunks(rows):
             bad = check(block)
             found = int(bad.sum())
             if found and first is None:

@@ -189,9 +189,12 @@ def _scratch_records(
     clf.fit(windows[keep], np.array([label_of[o] for o in owner[keep]]))
     fit_time = time.perf_counter() - start
     tested = np.isin(owner, test_records[:, 0])
-    proba = clf.predict_proba(windows[tested])
-    record_proba = demo._per_record(proba, owner[tested], owner.max() + 1)
-    record_proba = record_proba[test_records[:, 0]]
+    position = {record: i for i, record in enumerate(test_records[:, 0].tolist())}
+    record_proba = demo._per_record(
+        clf.predict_proba(windows[tested]),
+        np.array([position[o] for o in owner[tested].tolist()]),
+        len(test_records),
+    )
     y_pred = clf.classes_[record_proba.argmax(axis=1)]
     return {
         **evaluation.scores(

@@ -75,7 +75,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import tscl
-from tscl import evaluation, methods
+from tscl import augment, evaluation, methods
 from tscl.datasets import finance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -243,6 +243,13 @@ def persistence_row(task: dict) -> dict:
     }
 
 
+def views(names: str | None) -> augment.Augmentation | None:
+    """``crop,jitter`` as ``Compose([Crop(), Jitter()])``; None for the default."""
+    if names is None:
+        return None
+    return augment.Compose([augment.AUGMENTATIONS[n]() for n in names.split(",")])
+
+
 def pretrain(X: np.ndarray, args: argparse.Namespace, seed: int) -> tuple[Any, dict]:
     params = {
         "encoder": "cnn",
@@ -252,7 +259,11 @@ def pretrain(X: np.ndarray, args: argparse.Namespace, seed: int) -> tuple[Any, d
         "encoder_params": {"hidden_dim": args.hidden_dim, "depth": args.depth},
     }
     model = tscl.ContrastiveEncoder(
-        method=args.method, **params, device=args.device, random_state=seed
+        method=args.method,
+        augment=views(args.augment),
+        **params,
+        device=args.device,
+        random_state=seed,
     )
     start = time.perf_counter()
     model.fit(X)
@@ -294,7 +305,8 @@ def run(args: argparse.Namespace, data: dict, context: dict) -> list[dict]:
         print(f"seed {seed}: pretrained in {info['fit_time_s']:.1f} s", flush=True)
         for name, task in tasks.items():
             Z = model.transform(task["X"])
-            emit(name, args.method, seed, {**info, **probe_row(Z, task, seed)})
+            label = args.method + (f" [{args.augment}]" if args.augment else "")
+            emit(name, label, seed, {**info, **probe_row(Z, task, seed)})
             flat = task["X"].reshape(len(task["X"]), -1)
             emit(name, "raw logistic", seed, probe_row(flat, task, seed))
             emit(name, "supervised CNN", seed, supervised_row(task, args, seed))
@@ -361,6 +373,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated tasks among {','.join(TASKS)} (default: all)",
     )
     parser.add_argument("--method", default="simclr", help="(default simclr)")
+    parser.add_argument(
+        "--augment",
+        default=None,
+        help="views as comma-separated names of tscl.augment.AUGMENTATIONS, each "
+        "with its defaults, e.g. crop,jitter (default: the method's own views)",
+    )
     parser.add_argument("--test-start", default="2015-01-01", help="(default 2015)")
     parser.add_argument("--window", type=int, default=60, help="(default 60)")
     parser.add_argument("--lookback", type=int, default=250, help="(default 250)")
@@ -417,6 +435,13 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     unknown = [t for t in args.tasks if t not in TASKS]
     if unknown:
         parser.error(f"unknown task(s) {unknown}; choose from {list(TASKS)}")
+    if args.augment is not None:
+        unknown = set(args.augment.split(",")) - set(augment.AUGMENTATIONS)
+        if unknown:
+            parser.error(
+                f"unknown augmentation(s) {sorted(unknown)}; choose from "
+                f"{sorted(augment.AUGMENTATIONS)}"
+            )
     if args.method not in methods.METHODS:
         parser.error(
             f"unknown method {args.method!r}; choose from {list(methods.METHODS)}"
@@ -447,7 +472,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
             "lookback": args.lookback,
         }
         header = (
-            f"Finance benchmark: {args.method} pretrained {args.epochs} epochs on "
+            f"Finance benchmark: {args.method} "
+            f"(views: {args.augment or 'the method default'}) pretrained "
+            f"{args.epochs} epochs on "
             f"{','.join(args.series)} (windows of {args.window} returns scaled by "
             f"the last {args.lookback}, every {args.pretrain_stride} days, before "
             f"{args.test_start}); CNN (hidden {args.hidden_dim}, depth "

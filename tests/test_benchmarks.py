@@ -143,3 +143,14 @@ def test_corpus_memory_quick_run_reports_both_modes(tmp_path):
     for row in rows:
         assert row["peak_anon_mib"] > 0
         assert row["peak_rss_mib"] >= row["peak_anon_mib"]
+
+
+def test_plot_results_draws_the_committed_results(tmp_path):
+    pytest.importorskip("matplotlib")
+    bench = _load("plot_results")
+    paths = bench.main(["--out", str(tmp_path)])
+    assert sorted(p.name for p in paths) == [
+        "ecg_label_fractions.png",
+        "ucr_accuracy.png",
+    ]
+    assert all(p.stat().st_size > 10_000 for p in paths)

@@ -7,6 +7,7 @@ from anywhere and load in the tests with ``importlib``.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -93,6 +94,39 @@ def threads(n: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(before)
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser, name: str, quick_help: str
+) -> None:
+    """Add ``--device``, ``--threads``, ``--quick`` and ``--out`` (results/NAME)."""
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads of torch and of the probes' BLAS (default: the "
+        "libraries' choice); 1 on a shared CPU",
+    )
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / f"{name}.jsonl",
+        help="JSON lines file to append to; the markdown table goes beside it",
+    )
+
+
+def check_run_arguments(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, counts: tuple = ()
+) -> None:
+    """Refuse ``--threads`` and the named ``counts`` below 1, and CUDA without a GPU."""
+    for name in (*counts, "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error("--device cuda needs a CUDA build of torch and a GPU")
 
 
 def cell(values: list[float], digits: int = 3) -> str:

@@ -61,7 +61,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     ROOT,
     SHARED_DATA,
+    add_run_arguments,
     cell,
+    check_run_arguments,
     context,
     describe,
     table,
@@ -334,18 +336,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Challenge 2017 folder with REFERENCE.csv (default: shipped)",
     )
     parser.add_argument("--seeds", type=int, default=5, help="seeds (default 5)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--threads", type=int, default=None, help="torch/BLAS threads")
     parser.add_argument(
         "--tasks",
         nargs="+",
         choices=["challenge2017", "beats"],
         default=["challenge2017", "beats"],
     )
-    parser.add_argument("--quick", action="store_true", help="a smoke test")
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "benchmarks/results/ecg.jsonl"
-    )
+    add_run_arguments(parser, "ecg", "a smoke test on the shipped data, 1 epoch")
     args = parser.parse_args(argv)
     if args.mitdb is None:
         full = shared / "mitdb"
@@ -353,8 +350,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.mitdb = full if use_full else ROOT / "datasets" / "mitdb"
     if args.quick:
         args.seeds = 1
-    if args.seeds < 1:
-        parser.error("--seeds must be at least 1")
+    check_run_arguments(parser, args, ("seeds",))
     return args
 
 

@@ -71,7 +71,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.metrics import roc_auc_score
 
 import tscl
@@ -79,7 +78,14 @@ from tscl import augment, evaluation, methods
 from tscl.datasets import finance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cell, describe, threads, write_results  # noqa: E402
+from _common import (  # noqa: E402
+    add_run_arguments,
+    cell,
+    check_run_arguments,
+    describe,
+    threads,
+    write_results,
+)
 from _common import context as run_context  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -398,21 +404,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             help=f"{help_text} (default {DEFAULTS[name]}; {QUICK[name]} with --quick)",
         )
     parser.add_argument("--batch-size", type=int, default=128, help="(default 128)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads of torch and BLAS (default: the libraries' choice); 1 "
-        "on a shared CPU",
-    )
-    parser.add_argument("--quick", action="store_true", help="a smoke test")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "benchmarks/results/finance.jsonl",
-        help="JSON lines file to append to; the markdown table goes beside it",
-    )
+    add_run_arguments(parser, "finance", "a smoke test")
     args = parser.parse_args(argv)
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
@@ -422,14 +414,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    for name in [*DEFAULTS, "window", "lookback", "threads"]:
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1; got {value}")
+    check_run_arguments(parser, args, (*DEFAULTS, "window", "lookback"))
     if args.batch_size < 2:
         parser.error(f"--batch-size must be at least 2; got {args.batch_size}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda needs a CUDA build of torch and a GPU")
     args.series = args.series.split(",")
     args.tasks = args.tasks.split(",")
     unknown = [t for t in args.tasks if t not in TASKS]

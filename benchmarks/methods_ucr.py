@@ -75,7 +75,15 @@ from tscl import encoders, estimator, evaluation, methods
 from tscl.datasets import load_ucr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cell, context, describe, threads, write_results  # noqa: E402
+from _common import (  # noqa: E402
+    add_run_arguments,
+    cell,
+    check_run_arguments,
+    context,
+    describe,
+    threads,
+    write_results,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "ucr"
@@ -396,24 +404,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             help=f"CNN {name} (default {DEFAULTS[name]}; {QUICK[name]} with --quick)",
         )
     parser.add_argument("--batch-size", type=int, default=64, help="(default 64)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads of torch and of the probes' BLAS (default: the "
-        "libraries' choice); 1 on a shared CPU",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a smoke test in seconds: one small dataset, 1 epoch, a tiny CNN",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "benchmarks/results/methods_ucr.jsonl",
-        help="JSON lines file to append to; the markdown table goes beside it",
+    add_run_arguments(
+        parser,
+        "methods_ucr",
+        "a smoke test in seconds: one small dataset, 1 epoch, a tiny CNN",
     )
     args = parser.parse_args(argv)
     for name, value in (QUICK if args.quick else DEFAULTS).items():
@@ -424,16 +418,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    for name in ("epochs", "seeds", "n_components", "hidden_dim", "depth", "threads"):
-        if getattr(args, name) is not None and getattr(args, name) < 1:
-            parser.error(
-                f"--{name.replace('_', '-')} must be at least 1; got "
-                f"{getattr(args, name)}"
-            )
+    check_run_arguments(
+        parser, args, ("epochs", "seeds", "n_components", "hidden_dim", "depth")
+    )
     if args.batch_size < 2:
         parser.error(f"--batch-size must be at least 2; got {args.batch_size}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda needs a CUDA build of torch and a GPU")
     default = DATASETS[:1] if args.quick else DATASETS
     args.datasets = args.datasets.split(",") if args.datasets else default
     args.methods = args.methods.split(",") if args.methods else list(methods.METHODS)

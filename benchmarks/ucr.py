@@ -52,7 +52,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 import tscl
 from tscl.datasets import data_home, load_ucr
@@ -62,8 +61,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     ROOT,
     SHARED_DATA,
+    add_run_arguments,
     append_row,
     cell,
+    check_run_arguments,
     context,
     describe,
     table,
@@ -215,20 +216,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="pretraining epochs (default: the estimator's default; 1 with --quick)",
     )
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="torch/BLAS threads (1 on a busy CPU)"
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a smoke test in seconds: shipped ECG200, 1 epoch, tiny CNN, 1 seed",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "benchmarks/results/ucr.jsonl",
-        help="JSON lines file to append to; the markdown table goes beside it",
+    add_run_arguments(
+        parser,
+        "ucr",
+        "a smoke test in seconds: shipped ECG200, 1 epoch, tiny CNN, 1 seed",
     )
     parser.add_argument(
         "--report",
@@ -246,10 +237,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.root is None:
         shared = SHARED_DATA / "ucr"
         args.root = shared if shared.is_dir() else data_home()
-    if args.seeds < 1 or (args.epochs is not None and args.epochs < 1):
-        parser.error("--seeds and --epochs must be at least 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda needs a CUDA build of torch and a GPU")
+    check_run_arguments(parser, args, ("seeds", "epochs"))
     if args.all:
         args.datasets = (
             sorted(

@@ -154,3 +154,16 @@ def test_plot_results_draws_the_committed_results(tmp_path):
         "ucr_accuracy.png",
     ]
     assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+@pytest.mark.parametrize("name", ["ucr", "ecg", "finance", "methods_ucr"])
+def test_benchmarks_share_the_run_arguments_and_their_checks(name, capsys):
+    torch = pytest.importorskip("torch")
+    bench = _load(name)
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--threads", "0"])
+    assert "--threads must be at least 1; got 0" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            bench.parse_args(["--device", "cuda", "--quick"])
+        assert "needs a CUDA build" in capsys.readouterr().err

@@ -76,6 +76,8 @@ def test_interrupted_write_keeps_the_previous_corpus(tmp_path):
 def test_load_corpus_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_corpus(tmp_path / "missing.npy")
+    with pytest.raises(FileNotFoundError, match="it is a folder"):
+        load_corpus(tmp_path)
     np.save(tmp_path / "ints.npy", np.zeros((2, 3), dtype=np.int32))
     with pytest.raises(ValueError, match="int32 array"):
         load_corpus(tmp_path / "ints.npy")

@@ -172,7 +172,10 @@ def load_corpus(path: str | os.PathLike[str]) -> np.memmap:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Corpus file {path} does not exist.")
+        raise FileNotFoundError(
+            f"Corpus file {path} does not exist"
+            + (" (it is a folder; pass the .npy file in it)." if path.is_dir() else ".")
+        )
     array = np.load(path, mmap_mode="r", allow_pickle=False)
     if array.ndim not in (2, 3) or array.dtype not in (np.float32, np.float64):
         raise ValueError(

@@ -25,9 +25,11 @@ __all__ = ["ContrastiveEncoder", "__version__", "load"]
 
 _SUBMODULES = {
     "augment",
+    "checkpoint",
     "cli",
     "datasets",
     "demo",
+    "distributed",
     "encoders",
     "evaluation",
     "features",

@@ -16,9 +16,18 @@ from typing import Any
 
 import numpy as np
 
+from tscl.training import TrainingError
+
 __all__ = ["load_data", "main"]
 
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, ImportError)
+USER_ERRORS = (
+    ValueError,
+    TypeError,
+    FileNotFoundError,
+    FileExistsError,
+    ImportError,
+    TrainingError,
+)
 
 
 def load_data(path: str | os.PathLike[str]) -> np.ndarray:
@@ -101,11 +110,22 @@ def _labels(path: str | None) -> np.ndarray | None:
     return y
 
 
+def _checkpoint_path(args: argparse.Namespace) -> Path | None:
+    """``--checkpoint``, else ``<out>.checkpoint.pt`` when checkpoints are asked for."""
+    if args.checkpoint is not None:
+        return Path(args.checkpoint)
+    if args.checkpoint_every is None and not args.resume:
+        return None
+    out = Path(args.out)
+    return out.with_name(out.name + ".checkpoint.pt")
+
+
 def _pretrain(args: argparse.Namespace) -> None:
-    from tscl import ContrastiveEncoder, persistence
+    from tscl import ContrastiveEncoder, distributed, persistence
 
     out = Path(args.out)
     persistence._check_target(out)  # fail before training, not after
+    checkpoint = _checkpoint_path(args)
     X = load_data(args.data)
     y = _labels(args.labels)
     model = ContrastiveEncoder(
@@ -120,12 +140,21 @@ def _pretrain(args: argparse.Namespace) -> None:
         device=args.device,
         random_state=args.seed,
         verbose=1,
+        precision=args.precision,
+        compile=args.compile,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every or 1,
+        resume=args.resume,
     )
     model.fit(X, y)
+    if not distributed.is_main_process():
+        return
     model.save(out)
+    kept = f"; checkpoint in {checkpoint}" if checkpoint is not None else ""
     print(
         f"Saved model to {out} (final loss {model.history_['loss'][-1]:.4f}; "
-        f"history in {out / 'history.json'})."
+        f"history in {out / 'history.json'}{kept}) after training in "
+        f"{distributed.world_size()} process(es)."
     )
 
 
@@ -201,7 +230,35 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON object of method settings, e.g. '{\"temperature\": 0.2}'",
     )
     p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto, cpu, cuda or cuda:N (under torchrun: each process's own GPU)",
+    )
+    p.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16", "fp16"],
+        help="training precision (bf16/fp16: autocast)",
+    )
+    p.add_argument("--compile", action="store_true", help="train via torch.compile")
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write a checkpoint every N epochs (and after the last)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        help="checkpoint file (default: OUT.checkpoint.pt beside --out)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint if it exists (same data and settings)",
+    )
     p.set_defaults(run=_pretrain)
     e = sub.add_parser(
         "embed",
@@ -253,9 +310,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.run(args)
     except USER_ERRORS as err:
-        print(f"tscl: error: {err}", file=sys.stderr)
+        message = " ".join(line.strip() for line in str(err).splitlines())
+        print(f"tscl: error: {message}", file=sys.stderr)
         return 1
+    finally:
+        _leave_group()
     return 0
+
+
+def _leave_group() -> None:
+    """Leave the process group ``torchrun`` made us join, if any."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tscl import augment as augment_module
-from tscl import encoders, methods, training
+from tscl import distributed, encoders, methods, training
 from tscl._validation import (
     CHUNK_ELEMENTS,
     as_3d,
@@ -90,10 +90,49 @@ class SeriesMixin:
             self.n_dims_in_ = X.ndim
         return as_3d(X), y
 
-    def _fit_standardization(self, X3: np.ndarray) -> None:
+    def _validate_tensor(self, X: torch.Tensor, y: Any = None) -> torch.Tensor:
+        """Check a tensor given to ``fit`` without moving it off its device."""
+        if not X.is_floating_point():
+            raise TypeError(
+                f"X must hold real numbers; got a tensor of dtype {X.dtype}. Pass "
+                "X.float()."
+            )
+        if X.ndim not in (2, 3) or 0 in X.shape:
+            raise ValueError(
+                "X must have shape (n_samples, n_timesteps) or (n_samples, "
+                f"n_channels, n_timesteps); got a tensor of shape {tuple(X.shape)}."
+            )
+        if not bool(torch.isfinite(X).all()):
+            raise ValueError(
+                "X holds NaN or infinite values; fill or drop them first (see "
+                "tscl.datasets.fill_missing)."
+            )
+        if y is not None and len(y) != len(X):
+            raise ValueError(
+                f"X and y must have the same length; got {len(X)} series and "
+                f"{len(y)} labels."
+            )
+        self.n_features_in_ = X.shape[1]
+        self.n_dims_in_ = X.ndim
+        return X[:, None, :] if X.ndim == 2 else X
+
+    def _fit_standardization(self, X3: np.ndarray | torch.Tensor) -> None:
+        if isinstance(X3, torch.Tensor):
+            stats = [
+                torch.std_mean(X3[:, c].double(), correction=0)
+                for c in range(X3.shape[1])
+            ]
+            scale = np.array([float(std) for std, _ in stats])
+            self.mean_ = np.array([float(mean) for _, mean in stats])
+            self.scale_ = np.where(scale < 1e-12, 1.0, scale)
+            return
         self.mean_, self.scale_ = _channel_stats(X3)
 
-    def _standardize(self, X3: np.ndarray) -> np.ndarray:
+    def _standardize(self, X3: Any) -> Any:
+        if isinstance(X3, torch.Tensor):
+            mean = torch.as_tensor(self.mean_, device=X3.device)[:, None]
+            scale = torch.as_tensor(self.scale_, device=X3.device)[:, None]
+            return ((X3 - mean) / scale).float()
         return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
 
 
@@ -140,6 +179,21 @@ class ContrastiveEncoder(
         Seeds weight initialisation, shuffling and augmentations.
     verbose : int, default=0
         Show a progress bar during ``fit`` when > 0.
+    precision : {"fp32", "bf16", "fp16"}, default="fp32"
+        Training precision: ``"bf16"`` or ``"fp16"`` train under
+        ``torch.autocast`` (fp16 with a gradient scaler); see the performance
+        guide.
+    compile : bool, default=False
+        Train through ``torch.compile``: faster steps after a slow first one.
+    checkpoint : str or Path, optional
+        File for the training state, written atomically every
+        ``checkpoint_every`` epochs and at the end (see :func:`tscl.training.train`).
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
+    resume : bool, default=False
+        Continue from ``checkpoint`` if it exists: the fit ends with the same
+        weights as an uninterrupted one. Without it an existing ``checkpoint``
+        is an error and is never overwritten.
 
     Attributes
     ----------
@@ -188,6 +242,11 @@ class ContrastiveEncoder(
         device: str = "auto",
         random_state: Any = None,
         verbose: int = 0,
+        precision: str = "fp32",
+        compile: bool = False,
+        checkpoint: Any = None,
+        checkpoint_every: int = 1,
+        resume: bool = False,
     ) -> None:
         self.method = method
         self.encoder = encoder
@@ -201,10 +260,27 @@ class ContrastiveEncoder(
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.precision = precision
+        self.compile = compile
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
 
     def _check_params(self) -> None:
         self._check_training_params()
         check_param(self.verbose, "verbose", owner=self, kind=(numbers.Integral, bool))
+        for flag in ("compile", "resume"):
+            check_param(getattr(self, flag), flag, owner=self, kind=bool)
+        check_count(self.checkpoint_every, "checkpoint_every", owner=self)
+        if self.precision not in training.PRECISIONS:
+            raise ValueError(
+                f"The 'precision' parameter of ContrastiveEncoder must be one of "
+                f"{list(training.PRECISIONS)}; got {self.precision!r}."
+            )
+        if self.checkpoint is not None:  # fail before any work
+            from tscl import checkpoint
+
+            checkpoint.check_checkpoint_path(self.checkpoint, self.resume)
         for name in ("encoder_params", "method_params"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, dict):
@@ -249,7 +325,12 @@ class ContrastiveEncoder(
                 "label per series (-1 for unlabelled ones), or use a "
                 "self-supervised method such as 'simclr'."
             )
-        X3, y = self._validate(X, reset=True, y=y if uses_y else None)
+        X3: Any
+        if isinstance(X, torch.Tensor):  # kept on its device, e.g. a GPU
+            y = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
+            X3, y = self._validate_tensor(X, y if uses_y else None), y
+        else:
+            X3, y = self._validate(X, reset=True, y=y if uses_y else None)
         codes = _label_codes(y) if uses_y else None
         n_samples, n_channels, n_timesteps = X3.shape
         if n_samples < 2:
@@ -259,7 +340,7 @@ class ContrastiveEncoder(
                 if n_samples == 1
                 else f"ContrastiveEncoder needs at least 2 samples; got {n_samples}."
             )
-        device = training.resolve_device(self.device)
+        device = distributed.setup(self.device)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         aug = (
             augment_module.as_augmentation(self.augment)
@@ -283,11 +364,28 @@ class ContrastiveEncoder(
                 seed=seed,
                 verbose=self.verbose,
                 prepare=self._standardize,
+                precision=self.precision,
+                compile=self.compile,
+                checkpoint=self.checkpoint,
+                checkpoint_every=self.checkpoint_every,
+                resume=self.resume,
+                settings=self._run_settings(),
             )
         self.encoder_ = model.encoder.cpu().eval()
         self.n_channels_in_ = n_channels
         self._n_features_out = self.n_components
         return self
+
+    def _run_settings(self) -> dict[str, str]:
+        """Return the parameters a checkpoint must match to resume this fit."""
+        free = {"verbose", "device", "compile", "checkpoint", "checkpoint_every"}
+        free |= {"resume", "random_state"}  # a resumed run restores its generators
+        params = self.get_params(deep=False)
+        return {
+            f"param {k}": training.stable_repr(v)
+            for k, v in params.items()
+            if k not in free
+        }
 
     def _check_rank(self, X: Any) -> None:
         """Refuse 2-D input after a 3-D fit and the reverse, naming the fix."""
@@ -347,6 +445,8 @@ n_components) for ``level="timestamp"``
             output is not indexed by time (a CLIP time-frequency pair).
         """
         check_is_fitted(self)
+        if isinstance(X, torch.Tensor):  # e.g. on a GPU: encoded from the host
+            X = X.detach().cpu().numpy()
         if level not in ("instance", "timestamp"):
             raise ValueError(
                 f"level must be 'instance' (one vector per series) or 'timestamp' "

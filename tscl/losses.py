@@ -121,13 +121,15 @@ def _contrast(
     labels: Tensor | None,
     negatives: Tensor | None,
     temperature: float,
+    negative_labels: Tensor | None = None,
 ) -> Tensor:
     """SupCon over both views; without labels it is NT-Xent.
 
     Each of the ``2n`` embeddings is an anchor; its positives are its other view
     and, when ``labels`` are given, every other embedding with the same label
-    (``-1`` marks an unlabelled sample, which has only its other view). All
-    other embeddings and ``negatives`` are in the denominator.
+    (``-1`` marks an unlabelled sample, which has only its other view), among
+    ``negatives`` too when ``negative_labels`` are given. All other embeddings
+    and ``negatives`` are in the denominator.
     """
     check_pair(z1, z2)
     _check_extra(negatives, z1.shape[1])
@@ -137,8 +139,7 @@ def _contrast(
     if negatives is not None:
         columns = torch.cat([z, F.normalize(negatives.float(), dim=1)])
     logits = z @ columns.T / temperature  # (2n, 2n + m)
-    eye = torch.zeros_like(logits, dtype=torch.bool)
-    eye[:, : 2 * n].fill_diagonal_(True)
+    eye = torch.eye(*logits.shape, dtype=torch.bool, device=logits.device)
     logits = logits.masked_fill(eye, float("-inf"))  # no self-pairs
     log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
     sample = torch.arange(n, device=z.device).repeat(2)
@@ -149,7 +150,13 @@ def _contrast(
     positive = positive & ~eye[:, : 2 * n]
     # Sum log-probabilities over positives only (avoid 0 * -inf on the diagonal).
     total = torch.where(positive, log_prob[:, : 2 * n], 0.0).sum(dim=1)
-    return -(total / positive.sum(dim=1)).mean()
+    count = positive.sum(dim=1)
+    if labels is not None and negatives is not None and negative_labels is not None:
+        lab = labels.repeat(2)[:, None]
+        extra = (lab == negative_labels.to(lab.device)[None, :]) & (lab >= 0)
+        total = total + torch.where(extra, log_prob[:, 2 * n :], 0.0).sum(dim=1)
+        count = count + extra.sum(dim=1)
+    return -(total / count).mean()
 
 
 class SupCon(nn.Module):
@@ -194,6 +201,7 @@ class SupCon(nn.Module):
         z2: Tensor,
         labels: Tensor,
         negatives: Tensor | None = None,
+        negative_labels: Tensor | None = None,
     ) -> Tensor:
         """Return the mean loss over both views.
 
@@ -204,7 +212,12 @@ class SupCon(nn.Module):
         labels : Tensor of shape (batch,)
             Integer class of each sample, ``-1`` for unlabelled.
         negatives : Tensor of shape (m, dim), optional
-            Extra embeddings used only as negatives.
+            Extra embeddings in the denominator, e.g. the views other processes
+            hold in distributed training.
+        negative_labels : Tensor of shape (m,), optional
+            Classes of ``negatives`` (``-1`` for unlabelled): those of an
+            anchor's class are its positives too. Without them every extra
+            embedding is a negative.
 
         Returns
         -------
@@ -213,7 +226,13 @@ class SupCon(nn.Module):
         """
         check_pair(z1, z2)
         _check_labels(labels, z1.shape[0], self)
-        return _contrast(z1, z2, labels.to(z1.device), negatives, self.temperature)
+        if negative_labels is not None:
+            if negatives is None:
+                raise ValueError("negative_labels were given without negatives.")
+            _check_labels(negative_labels, negatives.shape[0], self)
+        return _contrast(
+            z1, z2, labels.to(z1.device), negatives, self.temperature, negative_labels
+        )
 
 
 class InfoNCE(nn.Module):
@@ -363,13 +382,24 @@ class CLIP(nn.Module):
             torch.tensor(math.log(1 / temperature)), requires_grad=learn_temperature
         )
 
-    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+    def forward(
+        self,
+        a: Tensor,
+        b: Tensor,
+        negatives_a: Tensor | None = None,
+        negatives_b: Tensor | None = None,
+    ) -> Tensor:
         """Return the mean of the two directions' cross entropies.
 
         Parameters
         ----------
         a, b : Tensor of shape (batch, dim)
             Embeddings of the two modalities, projected to the same dimension.
+        negatives_a, negatives_b : Tensor of shape (m, dim), optional
+            Extra embeddings of each modality that serve only as negatives, e.g.
+            the pairs other processes hold in distributed training: each ``a``
+            is also contrasted with ``negatives_b``, each ``b`` with
+            ``negatives_a``. Give both or neither.
 
         Returns
         -------
@@ -377,10 +407,20 @@ class CLIP(nn.Module):
             A scalar.
         """
         check_pair(a, b)
+        if (negatives_a is None) != (negatives_b is None):
+            raise ValueError("Give both negatives_a and negatives_b, or neither.")
         scale = self.log_scale.exp().clamp(max=100.0)
-        logits = scale * F.normalize(a.float(), dim=1) @ F.normalize(b.float(), dim=1).T
+        a, b = F.normalize(a.float(), dim=1), F.normalize(b.float(), dim=1)
+        columns_a, columns_b = a, b
+        if negatives_a is not None and negatives_b is not None:
+            _check_extra(negatives_a, a.shape[1], "negatives_a")
+            _check_extra(negatives_b, b.shape[1], "negatives_b")
+            columns_a = torch.cat([a, F.normalize(negatives_a.float(), dim=1)])
+            columns_b = torch.cat([b, F.normalize(negatives_b.float(), dim=1)])
         target = torch.arange(a.shape[0], device=a.device)
-        return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+        a_to_b = F.cross_entropy(scale * a @ columns_b.T, target)  # (batch, batch + m)
+        b_to_a = F.cross_entropy(scale * b @ columns_a.T, target)
+        return (a_to_b + b_to_a) / 2
 
 
 #: Mining strategies of :class:`Triplet`.

@@ -129,6 +129,7 @@ def _config(estimator: Any) -> dict[str, Any]:
     params["augment"] = _augment_to_json(params["augment"])
     if not isinstance(params["random_state"], (int, type(None))):
         params["random_state"] = None
+    params["checkpoint"], params["resume"] = None, False  # belong to one fit
     fitted = {
         "n_features_in_": estimator.n_features_in_,
         "n_channels_in_": estimator.n_channels_in_,

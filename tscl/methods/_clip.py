@@ -9,7 +9,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
-from tscl import encoders, losses
+from tscl import distributed, encoders, losses
 from tscl._validation import check_count
 from tscl.methods._base import Method, projection_head
 
@@ -193,10 +193,16 @@ class CLIPPair(nn.Module):
         self.criterion = losses.CLIP(temperature, learn_temperature)
 
     def forward(self, a: Tensor, b: Tensor) -> Tensor:
-        """CLIP loss between the projected embeddings of paired ``a`` and ``b``."""
-        return self.criterion(
-            self.head_a(self.encoder_a(a)), self.head_b(self.encoder_b(b))
-        )
+        """CLIP loss between the projected embeddings of paired ``a`` and ``b``.
+
+        In distributed training the other processes' pairs are negatives too
+        (with gradients).
+        """
+        za, zb = self.head_a(self.encoder_a(a)), self.head_b(self.encoder_b(b))
+        if distributed.world_size() == 1:
+            return self.criterion(za, zb)
+        others = distributed.gather_others(torch.cat([za, zb], dim=1))
+        return self.criterion(za, zb, *others.split([za.shape[1], zb.shape[1]], 1))
 
 
 class CLIP(Method):

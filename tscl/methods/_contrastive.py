@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl import encoders, losses
+from tscl import distributed, encoders, losses
 from tscl._validation import check_count
 from tscl.methods._base import Method, MomentumTarget, projection_head
 
@@ -72,8 +72,15 @@ class SimCLR(_Projected):
         labels: Tensor | None = None,
         negatives: Tensor | None = None,
     ) -> Tensor:
-        """NT-Xent between the projections of two views (labels are ignored)."""
-        return self.criterion(self.project(x1), self.project(x2), negatives)
+        """NT-Xent between the projections of two views (labels are ignored).
+
+        In distributed training the other processes' projections are
+        ``negatives`` (with gradients) unless ``negatives`` are given.
+        """
+        z1, z2 = self.project(x1), self.project(x2)  # (batch, projection_dim)
+        if negatives is None and distributed.world_size() > 1:
+            negatives = distributed.gather_others(torch.cat([z1, z2]))
+        return self.criterion(z1, z2, negatives)
 
 
 class SupCon(_Projected):
@@ -118,13 +125,22 @@ class SupCon(_Projected):
         self.criterion = losses.SupCon(temperature)
 
     def forward(self, x1: Tensor, x2: Tensor, labels: Tensor | None = None) -> Tensor:
-        """SupCon between the projections; ``labels`` of shape ``(batch,)``."""
+        """SupCon between the projections; ``labels`` of shape ``(batch,)``.
+
+        In distributed training the other processes' projections and labels
+        join the contrast (with gradients): same-class ones are positives.
+        """
         if labels is None:
             raise ValueError(
                 "SupCon needs labels, one per sample (-1 for unlabelled); got None. "
                 "Call fit(X, y), or use method='simclr' without labels."
             )
-        return self.criterion(self.project(x1), self.project(x2), labels)
+        z1, z2 = self.project(x1), self.project(x2)  # (batch, projection_dim)
+        if distributed.world_size() == 1:
+            return self.criterion(z1, z2, labels)
+        others = distributed.gather_others(torch.cat([z1, z2]))
+        other_labels = distributed.gather_others(labels.to(z1.device).repeat(2))
+        return self.criterion(z1, z2, labels, others, other_labels)
 
 
 class Triplet(_Projected):
@@ -255,8 +271,8 @@ class MoCo(_Projected):
         k1, k2 = self.target(x1), self.target(x2)  # no gradient
         queue = self.queue.clone().detach()
         loss = (self.criterion(q1, k2, queue) + self.criterion(q2, k1, queue)) / 2
-        if self.training:
-            self._enqueue(torch.cat([k1, k2]))
+        if self.training:  # every process enqueues every process's keys
+            self._enqueue(torch.cat([distributed.gather(k1), distributed.gather(k2)]))
         return loss
 
     @torch.no_grad()

@@ -72,6 +72,14 @@ class TS2Vec(Method):
         seed = int(torch.randint(2**62, ()))  # from the caller's seeded global RNG
         self.crops = torch.Generator().manual_seed(seed)
 
+    def get_extra_state(self) -> Any:
+        """Return the crop generator's state, so that a resumed run crops the same."""
+        return {"crops": self.crops.get_state()}
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore the crop generator from :meth:`get_extra_state`."""
+        self.crops.set_state(state["crops"])
+
     @classmethod
     def default_augmentation(cls) -> Any:
         """Half the timesteps masked at random, independently in each view."""

@@ -1,0 +1,314 @@
+"""``torch.distributed`` helpers: process setup, gathering with gradients, ranks.
+
+tscl trains with :class:`~torch.nn.parallel.DistributedDataParallel` when it runs
+in several processes, e.g. under ``torchrun --nproc_per_node=N -m tscl pretrain
+...``. :func:`setup` joins the process group that ``torchrun`` describes in the
+environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
+``MASTER_PORT``): NCCL on GPUs, gloo on CPUs. Everything else works in a single
+process too, where it does nothing: :func:`gather` returns its input,
+:func:`rank` is 0 and :func:`world_size` is 1.
+
+Methods call :func:`gather_others` to contrast their batch with the embeddings
+of every other process. Gradients flow back to the process that computed each
+embedding, so with equal batches the loss and the gradients equal those of one
+process on the concatenated batch.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+__all__ = [
+    "all_gather_objects",
+    "all_mean",
+    "barrier",
+    "broadcast_buffers",
+    "gather",
+    "gather_others",
+    "is_main_process",
+    "launched",
+    "rank",
+    "setup",
+    "world_size",
+]
+
+
+def _active() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def world_size() -> int:
+    """Return the number of processes training together (1 outside a group).
+
+    Examples
+    --------
+    >>> world_size()
+    1
+    """
+    return dist.get_world_size() if _active() else 1
+
+
+def rank() -> int:
+    """Return this process's rank, 0 to ``world_size() - 1`` (0 outside a group).
+
+    Examples
+    --------
+    >>> rank()
+    0
+    """
+    return dist.get_rank() if _active() else 0
+
+
+def is_main_process() -> bool:
+    """Return True on rank 0, the process that logs, shows progress and writes.
+
+    Examples
+    --------
+    >>> is_main_process()
+    True
+    """
+    return rank() == 0
+
+
+def launched() -> bool:
+    """Return True when a launcher such as ``torchrun`` started several processes.
+
+    It reads ``WORLD_SIZE`` from the environment.
+
+    Examples
+    --------
+    >>> import os
+    >>> launched() == (int(os.environ.get("WORLD_SIZE", "1")) > 1)
+    True
+    """
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    except ValueError:
+        return False
+
+
+def setup(device: str | torch.device = "auto") -> torch.device:
+    """Join the process group ``torchrun`` describes and return this process's device.
+
+    Outside ``torchrun`` (and when a group already exists) nothing is
+    initialised. On GPUs each process takes ``cuda:LOCAL_RANK`` and the NCCL
+    backend; on CPUs the gloo backend.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. Under a launcher,
+        ``"auto"`` and ``"cuda"`` mean the GPU of this process's local rank.
+
+    Returns
+    -------
+    torch.device
+        The device this process trains on.
+
+    Raises
+    ------
+    ValueError
+        For a malformed device, CUDA on a machine without it, or fewer GPUs than
+        processes on this machine.
+    RuntimeError
+        If the environment of a launcher is incomplete (``MASTER_ADDR`` unset).
+
+    Examples
+    --------
+    >>> setup("cpu")  # a single process: nothing to join
+    device(type='cpu')
+    """
+    from tscl.training import resolve_device
+
+    resolved = resolve_device(device)
+    if not launched() and not _active():
+        return resolved
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if resolved.type == "cuda" and resolved.index is None:
+        if local >= torch.cuda.device_count():
+            raise ValueError(
+                f"Process with LOCAL_RANK={local} has no GPU: this machine has "
+                f"{torch.cuda.device_count()}. Start at most that many processes "
+                "per node (--nproc_per_node), or train on device='cpu'."
+            )
+        resolved = torch.device("cuda", local)
+    if resolved.type == "cuda":
+        torch.cuda.set_device(resolved)
+    if not _active():
+        if "MASTER_ADDR" not in os.environ:
+            raise RuntimeError(
+                "WORLD_SIZE is set but MASTER_ADDR is not: start the processes with "
+                "torchrun (e.g. torchrun --nproc_per_node=2 -m tscl pretrain ...), "
+                "which sets RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT."
+            )
+        backend = "nccl" if resolved.type == "cuda" else "gloo"
+        dist.init_process_group(backend, device_id=_device_id(resolved))
+    return resolved
+
+
+def _device_id(device: torch.device) -> torch.device | None:
+    return device if device.type == "cuda" else None
+
+
+class _Gather(torch.autograd.Function):
+    """All-gather along dim 0 whose backward returns each process its gradient.
+
+    Every process's loss may depend on every process's rows, so the gradient of
+    a row is the sum over processes of the gradients they computed for it: an
+    all-reduce of the whole gradient, then this process's slice.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        parts = [torch.empty_like(x) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, x.contiguous())
+        ctx.rows = x.shape[0]
+        return torch.cat(parts)  # (world * batch, ...)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        grad = grad.contiguous()
+        dist.all_reduce(grad)
+        start = dist.get_rank() * ctx.rows
+        return grad[start : start + ctx.rows]
+
+
+def gather(x: Tensor) -> Tensor:
+    """Concatenate ``x`` from every process along dim 0, keeping gradients.
+
+    Every process must pass a tensor of the same shape. Process ``r``'s rows
+    are ``r * len(x)`` to ``(r + 1) * len(x)`` of the result.
+
+    Parameters
+    ----------
+    x : Tensor of shape (batch, ...)
+        This process's rows, e.g. its embeddings.
+
+    Returns
+    -------
+    Tensor of shape (world_size * batch, ...)
+        ``x`` itself in a single process.
+
+    Examples
+    --------
+    >>> x = torch.ones(3, 2)
+    >>> gather(x) is x  # a single process
+    True
+    """
+    if world_size() == 1:
+        return x
+    out: Tensor = _Gather.apply(x)
+    return out
+
+
+def gather_others(x: Tensor) -> Tensor:
+    """Return the other processes' rows, with gradients (:func:`gather` minus ours).
+
+    Parameters
+    ----------
+    x : Tensor of shape (batch, ...)
+        This process's rows.
+
+    Returns
+    -------
+    Tensor of shape ((world_size - 1) * batch, ...)
+        Empty (0 rows) in a single process.
+
+    Examples
+    --------
+    >>> gather_others(torch.ones(3, 2)).shape
+    torch.Size([0, 2])
+    """
+    if world_size() == 1:
+        return x[:0]
+    everything = gather(x)
+    start = rank() * x.shape[0]
+    return torch.cat([everything[:start], everything[start + x.shape[0] :]])
+
+
+def all_gather_objects(value: Any) -> list[Any]:
+    """Collect a picklable value from every process, in rank order.
+
+    Used for per-process state such as random generators in checkpoints.
+
+    Parameters
+    ----------
+    value : object
+        This process's value.
+
+    Returns
+    -------
+    list
+        One value per process (``[value]`` in a single process).
+
+    Examples
+    --------
+    >>> all_gather_objects(3)
+    [3]
+    """
+    if world_size() == 1:
+        return [value]
+    out: list[Any] = [None] * world_size()
+    dist.all_gather_object(out, value)
+    return out
+
+
+def all_mean(x: Tensor) -> Tensor:
+    """Average ``x`` over processes, without gradients (``x`` itself in one process).
+
+    Parameters
+    ----------
+    x : Tensor
+        Same shape in every process, e.g. this process's losses.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> all_mean(torch.tensor([1.0, 2.0]))
+    tensor([1., 2.])
+    """
+    if world_size() == 1:
+        return x
+    total = x.detach().clone()
+    dist.all_reduce(total)
+    return total / world_size()
+
+
+def broadcast_buffers(module: torch.nn.Module) -> None:
+    """Copy rank 0's buffers (e.g. BatchNorm statistics) to every process.
+
+    DistributedDataParallel keeps parameters equal; buffers updated in the
+    forward pass drift apart, so training calls this after each epoch.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The module whose buffers are overwritten in place.
+
+    Examples
+    --------
+    >>> broadcast_buffers(torch.nn.BatchNorm1d(3))  # a single process: no-op
+    """
+    if world_size() == 1:
+        return
+    for buffer in module.buffers():
+        dist.broadcast(buffer.data, src=0)
+
+
+def barrier() -> None:
+    """Wait until every process gets here (nothing in a single process).
+
+    Examples
+    --------
+    >>> barrier()
+    """
+    if world_size() > 1:
+        dist.barrier()

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import wfdb
 
 import tscl
 from tscl import ContrastiveEncoder, checkpoint
@@ -29,7 +28,6 @@ from tscl.methods import SimCLR
 from tscl.training import TrainingError
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "datasets" / "mitdb" / "100"
 TINY = {"hidden_dim": 8, "depth": 2}
 SETTINGS = {
     "n_components": 8,
@@ -42,24 +40,16 @@ SETTINGS = {
 STEPS_PER_EPOCH = 3
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Train these tiny models on one thread: on a shared CPU, two spin and wait."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def ecg() -> tuple[np.ndarray, np.ndarray]:
+def ecg(mitdb_windows) -> tuple[np.ndarray, np.ndarray]:
     """40 windows of 128 samples of MIT-BIH record 100 (MLII, 360 Hz taken to 120).
 
     Labels split the windows at their median standard deviation.
     """
-    record = wfdb.rdrecord(str(RECORD), channels=[0], sampto=40 * 384)
-    signal_ = record.p_signal[:, 0].astype(np.float32)
-    X = np.ascontiguousarray(signal_[::3].reshape(40, 1, 128))
+    X = mitdb_windows()
     spread = X.std(axis=2)[:, 0]
     y = (spread > np.median(spread)).astype(np.int64)
     return X, y
@@ -188,11 +178,12 @@ def _saved_epoch(path: Path) -> int:
         return 0
 
 
-def test_cli_resume_after_kill_9_gives_the_uninterrupted_weights(tmp_path):
+def test_cli_resume_after_kill_9_gives_the_uninterrupted_weights(
+    tmp_path, mitdb_windows
+):
     # 200 windows of 128 samples: 13 steps an epoch; 24 epochs take several
     # seconds, so the run is killed long before it ends.
-    record = wfdb.rdrecord(str(RECORD), channels=[0], sampto=200 * 384)
-    X = record.p_signal[:, 0].astype(np.float32)[::3].reshape(200, 1, 128)
+    X = mitdb_windows(200)
     data = tmp_path / "X.npy"
     np.save(data, X)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

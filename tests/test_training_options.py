@@ -3,12 +3,10 @@
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import wfdb
 
 import tscl
 from tscl import ContrastiveEncoder
@@ -17,8 +15,6 @@ from tscl.cli import main
 from tscl.encoders import CNN
 from tscl.methods import SimCLR
 from tscl.training import PRECISIONS, _batches, train
-
-RECORD = Path(__file__).resolve().parents[1] / "datasets" / "mitdb" / "100"
 
 SETTINGS = {
     "n_components": 8,
@@ -30,21 +26,13 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Train these tiny models on one thread: on a shared CPU, two spin and wait."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def X() -> np.ndarray:
+def X(mitdb_windows) -> np.ndarray:
     """40 windows of 128 samples of MIT-BIH record 100 (MLII, 360 Hz taken to 120)."""
-    record = wfdb.rdrecord(str(RECORD), channels=[0], sampto=40 * 384)
-    signal = record.p_signal[:, 0].astype(np.float32)
-    return np.ascontiguousarray(signal[::3].reshape(40, 1, 128))
+    return mitdb_windows()
 
 
 def _method() -> SimCLR:

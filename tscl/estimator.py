@@ -216,6 +216,13 @@ class ContrastiveEncoder(
     --------
     tscl.load : Read a model written by :meth:`save`.
 
+    Notes
+    -----
+    Started by ``torchrun`` in several processes, ``fit`` trains with
+    DistributedDataParallel: ``batch_size`` is per process, contrastive methods
+    gather negatives from every process, and only rank 0 shows progress and
+    writes checkpoints (see the distributed training guide).
+
     Examples
     --------
     >>> import numpy as np

@@ -283,6 +283,7 @@ def train(
                 if loop.last_loss is not None:
                     bar.set_postfix(epoch=epoch + 1, loss=f"{loop.last_loss:.4f}")
             with loop.out_of_memory(epoch, batch_size):
+                loop.flush()  # waits for the device, so the time counts all work
                 loop.end_epoch(epoch, time.perf_counter() - start, probe, seed)
             if path is not None and (
                 loop.epoch % checkpoint_every == 0 or loop.epoch == n_epochs

@@ -1,0 +1,202 @@
+"""benchmarks/throughput.py: its quick run, the TS2Vec reference and the measures."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("wfdb")
+
+ROOT = Path(__file__).resolve().parents[1]
+PTB = ROOT.parent / "shared" / "data" / "ecg" / "ptbdb" / "s0010_re.hea"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location(
+        "throughput", ROOT / "benchmarks" / "throughput.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load()
+
+
+@pytest.mark.skipif(not PTB.is_file(), reason="needs ../shared/data/ecg/ptbdb")
+def test_quick_run_writes_rows_and_a_table(bench, tmp_path):
+    out = tmp_path / "throughput.jsonl"
+    argv = ["--quick", "--threads", "1", "--no-memory", "--profile", "--out", str(out)]
+    bench.main(argv)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(tuple(r["shape"]), r["encoder"]) for r in rows] == [
+        ((16, 1, 128), "cnn"),
+        ((16, 1, 128), "transformer"),
+        ((8, 12, 256), "cnn"),
+        ((8, 12, 256), "transformer"),
+    ]
+    for row in rows:
+        assert row["samples_per_s"] > 0
+        assert row["reference_samples_per_s"] > 0
+        assert row["ratio"] == pytest.approx(
+            row["samples_per_s"] / row["reference_samples_per_s"]
+        )
+        assert row["ratio_gap_to_target"] == pytest.approx(row["ratio"] - 3.0)
+        assert row["encoder_flops_per_step"] > 0
+        assert row["encoder_flops_per_s"] > 0
+        assert 0 < row["busy_share"] <= 1  # the share of epoch 2 in torch ops
+        assert 0 < row["reference_mean_crop"] <= 1
+        assert row["errors"] == {}
+        assert all(row[key] for key in ("git_sha", "torch", "tscl", "machine"))
+    table = out.with_suffix(".md").read_text()
+    assert "| (16, 1, 128) | cnn |" in table
+    assert "| (8, 12, 256) | transformer |" in table
+    assert "gap to 3x" in table
+    assert "in torch ops" in table
+
+
+def test_peak_memory_runs_in_a_fresh_capped_process(bench):
+    args = bench.parse_args(["--quick", "--threads", "1"])
+    for model in ("cnn", "ts2vec"):
+        memory = bench.peak_memory(model, (16, 1, 128), args)
+        assert "error" not in memory, memory
+        assert 0 < memory["before_mib"] <= memory["peak_mib"]
+    args.memory_limit_gib = 0.5  # below what torch alone maps: the cap bites
+    assert "error" in bench.peak_memory("cnn", (16, 1, 128), args)
+
+
+def test_accuracy_quick_run_scores_both_models(bench, tmp_path):
+    out = tmp_path / "accuracy.jsonl"
+    bench.main(["--accuracy", "--quick", "--threads", "1", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["dataset"], r["model"]) for r in rows] == [
+        ("ECG200", "TS2Vec reference"),
+        ("ECG200", "tscl simclr (default)"),
+    ]
+    assert rows[0]["samples"] == 4 * 8  # 4 iterations of batch 8 with --quick
+    for row in rows:
+        assert 0 <= row["accuracy"] <= 1
+        assert row["samples_per_s"] > 0
+    assert "against the TS2Vec reference" in out.with_suffix(".md").read_text()
+
+
+def test_reference_loss_equals_tscl_hierarchical(bench):
+    from tscl.losses import Hierarchical
+
+    generator = torch.Generator().manual_seed(0)
+    for shape in [(4, 16, 8), (3, 7, 5), (2, 1, 4)]:  # (batch, time, dim)
+        z1 = torch.randn(shape, generator=generator)
+        z2 = torch.randn(shape, generator=generator)
+        for unit in (0, 1):
+            theirs = bench.hierarchical_contrastive_loss(z1, z2, temporal_unit=unit)
+            ours = Hierarchical(temporal_unit=unit)(
+                z1.transpose(1, 2), z2.transpose(1, 2)
+            )
+            assert float(theirs) == pytest.approx(float(ours), rel=1e-5)
+
+
+def test_reference_crops_overlap_on_the_same_timesteps(bench):
+    rng = np.random.RandomState(0)
+    x = torch.arange(50.0)[None, :, None].repeat(6, 1, 1)  # (batch, time, 1)
+    for _ in range(20):
+        crop_l, start1, n1, start2, n2 = bench.draw_crops(rng, 6, 50, 0)
+        view1, view2 = (
+            bench.take_per_row(x, start1, n1),
+            bench.take_per_row(x, start2, n2),
+        )
+        assert 2 <= crop_l <= 50
+        assert torch.equal(view1[:, -crop_l:], view2[:, :crop_l])
+        assert view1.min() >= 0
+        assert view2.max() <= 49
+
+
+def test_reference_encoder_is_ts2vecs(bench):
+    net = bench.TSEncoder(in_channels=1)
+    blocks = list(net.feature_extractor)
+    assert len(blocks) == 11
+    assert [b.conv1.conv.dilation[0] for b in blocks] == [2**i for i in range(11)]
+    assert [b.projector is not None for b in blocks] == [False] * 10 + [True]
+    assert sum(p.numel() for p in net.parameters()) == 637_248
+    reference = bench.TS2VecReference(1, seed=0)
+    x = torch.randn(8, 40, 1)
+    before = [p.detach().clone() for p in reference._net.parameters()]
+    assert np.isfinite(reference.step(x))
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(before, reference._net.parameters(), strict=True)
+    )
+    assert reference.encode(x.numpy()).shape == (8, 320)
+
+
+def test_cpu_attention_flops_are_counted(bench):
+    from torch.nn import functional as F
+    from torch.utils import flop_counter
+
+    q, k, v = (torch.randn(2, 4, 32, 16, requires_grad=True) for _ in range(3))
+    counter = flop_counter.FlopCounterMode(
+        display=False, custom_mapping=bench.CPU_ATTENTION
+    )
+    with counter:
+        F.scaled_dot_product_attention(q, k, v).sum().backward()
+    shape = (2, 4, 32, 16)
+    expected = flop_counter.sdpa_flop_count(shape, shape, shape)
+    expected += flop_counter.sdpa_backward_flop_count(shape, shape, shape, shape)
+    assert counter.get_total_flops() == expected
+    small = bench.encoder_flops("transformer", (2, 1, 64))
+    assert bench.encoder_flops("transformer", (8, 1, 64)) == 4 * small
+
+
+def test_measures_helpers(bench, monkeypatch):
+    assert bench.union_length([(0, 2), (1, 3), (5, 6), (5.5, 5.7)]) == 4
+    assert bench.union_length([]) == 0
+    assert bench._Views.epoch_2(list(range(12)), n_steps=2) == (6, 10)
+    assert bench._Views.epoch_2(list(range(11)), n_steps=2) is None
+    assert bench.bf16_peak_tflops("cpu") is None
+    for name, peak in [
+        ("NVIDIA H100 80GB HBM3", 989.4),
+        ("NVIDIA H100 PCIe", 756.0),
+        ("NVIDIA H200", 989.4),
+        ("NVIDIA A100-SXM4-80GB", None),
+    ]:
+        monkeypatch.setattr(torch.cuda, "get_device_name", lambda device, n=name: n)
+        assert bench.bf16_peak_tflops("cuda") == peak
+
+
+def test_precision_and_compile_reach_the_estimator_only_where_it_has_them(
+    bench, monkeypatch, capsys
+):
+    params = bench.tscl.ContrastiveEncoder().get_params()
+    if "precision" in params:
+        args = bench.parse_args(["--precision", "bf16", "--compile"])
+        assert args.estimator_params == {"precision": "bf16", "compile": True}
+    old = {k: v for k, v in params.items() if k not in ("precision", "compile")}
+    monkeypatch.setattr(
+        bench.tscl.ContrastiveEncoder, "get_params", lambda self, deep=True: old
+    )
+    assert bench.parse_args([]).estimator_params == {}
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--precision", "bf16"])
+    assert (
+        "--precision needs ContrastiveEncoder's 'precision'" in capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--temporal-unit", "-1"])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.skipif(not PTB.is_file(), reason="needs ../shared/data/ecg/ptbdb")
+def test_quick_run_on_the_gpu_reports_flops_and_busy_share(bench, tmp_path):
+    out = tmp_path / "gpu.jsonl"
+    bench.main(["--quick", "--device", "cuda", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    for row in rows:
+        assert row["samples_per_s"] > 0
+        assert 0 < row["busy_share"] <= 1
+        assert row["gpu_peak_mib"] > 0
+    assert "GPU busy" in out.with_suffix(".md").read_text()

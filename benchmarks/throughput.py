@@ -80,10 +80,10 @@ Usage::
     python benchmarks/throughput.py --device cuda --precision bf16 --compile
     python benchmarks/throughput.py --quick             # tiny shapes, seconds
 
-``--precision`` and ``--compile`` are passed to ``ContrastiveEncoder`` when its
-version has these parameters. Results are appended as JSON lines to ``--out``
-(default ``benchmarks/results/throughput.jsonl``, ``throughput_accuracy.jsonl``
-with ``--accuracy``); the markdown table goes beside it and is printed.
+``--precision`` and ``--compile`` are passed to ``ContrastiveEncoder``. Results
+are appended as JSON lines to ``--out`` (default
+``benchmarks/results/throughput.jsonl``, ``throughput_accuracy.jsonl`` with
+``--accuracy``); the markdown table goes beside it and is printed.
 """
 
 from __future__ import annotations
@@ -392,11 +392,6 @@ class TS2VecReference:
 # -------------------------------------------------------------- tscl, timed
 
 
-def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
-    """``precision`` and ``compile`` for ContrastiveEncoder, where it has them."""
-    return dict(args.estimator_params)
-
-
 def fit_ours(
     X: np.ndarray, encoder: str, batch: int, args: argparse.Namespace, **extra: Any
 ) -> tscl.ContrastiveEncoder:
@@ -407,7 +402,7 @@ def fit_ours(
         batch_size=batch,
         device=args.device,
         random_state=args.seed,
-        **estimator_params(args),
+        **args.estimator_params,
         **extra,
     )
     return model.fit(X)
@@ -752,7 +747,7 @@ def _row(
         "steps": args.steps,
         "repeats": args.repeats,
         "seed": args.seed,
-        **{k: v for k, v in args.estimator_params.items()},
+        **args.estimator_params,
         "reference_temporal_unit": args.temporal_unit,
         "flush_denormal": args.flush_denormal,
         "samples_per_s": ours,
@@ -909,7 +904,7 @@ def accuracy_rows(name: str, args: argparse.Namespace, seed: int) -> list[dict]:
                 "encoder_params": {"hidden_dim": 8, "depth": 2},
             }
         model = tscl.ContrastiveEncoder(
-            **params, device=args.device, random_state=seed, **estimator_params(args)
+            **params, device=args.device, random_state=seed, **args.estimator_params
         )
         start = time.perf_counter()
         model.fit(X_train)
@@ -1028,7 +1023,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
-        help="ContrastiveEncoder(precision=...) where tscl has it (default fp32)",
+        help="ContrastiveEncoder(precision=...) (default fp32)",
     )  # fmt: skip
     parser.add_argument(
         "--compile", action="store_true", help="ContrastiveEncoder(compile=True)"
@@ -1079,20 +1074,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     check_run_arguments(parser, args, ("steps", "repeats", "seeds"))
     if args.temporal_unit < 0:
         parser.error(f"--temporal-unit must be at least 0; got {args.temporal_unit}")
-    params = tscl.ContrastiveEncoder().get_params()
-    args.estimator_params = {}
-    for name, value, off in (
-        ("precision", args.precision, "fp32"),
-        ("compile", args.compile, False),
-    ):
-        if name in params:
-            args.estimator_params[name] = value
-        elif value != off:
-            parser.error(
-                f"--{name} needs ContrastiveEncoder's '{name}' parameter, which "
-                f"tscl {tscl.__version__} does not have; leave --{name} out"
-                f"{' (fp32)' if name == 'precision' else ''} or update tscl."
-            )
+    args.estimator_params = {"precision": args.precision, "compile": args.compile}
     if args.quick:
         args.steps, args.repeats, args.seeds = 2, 1, 1
         args.root = args.root or ROOT / "datasets" / "ucr"

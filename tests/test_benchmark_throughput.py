@@ -167,23 +167,13 @@ def test_measures_helpers(bench, monkeypatch):
         assert bench.bf16_peak_tflops("cuda") == peak
 
 
-def test_precision_and_compile_reach_the_estimator_only_where_it_has_them(
-    bench, monkeypatch, capsys
-):
-    params = bench.tscl.ContrastiveEncoder().get_params()
-    if "precision" in params:
-        args = bench.parse_args(["--precision", "bf16", "--compile"])
-        assert args.estimator_params == {"precision": "bf16", "compile": True}
-    old = {k: v for k, v in params.items() if k not in ("precision", "compile")}
-    monkeypatch.setattr(
-        bench.tscl.ContrastiveEncoder, "get_params", lambda self, deep=True: old
-    )
-    assert bench.parse_args([]).estimator_params == {}
-    with pytest.raises(SystemExit):
-        bench.parse_args(["--precision", "bf16"])
-    assert (
-        "--precision needs ContrastiveEncoder's 'precision'" in capsys.readouterr().err
-    )
+def test_precision_and_compile_reach_the_estimator(bench):
+    args = bench.parse_args(["--precision", "bf16", "--compile"])
+    assert args.estimator_params == {"precision": "bf16", "compile": True}
+    assert bench.parse_args([]).estimator_params == {
+        "precision": "fp32",
+        "compile": False,
+    }
     with pytest.raises(SystemExit):
         bench.parse_args(["--temporal-unit", "-1"])
 

@@ -476,8 +476,7 @@ class _Loop:
         self.last_loss = values_list[-1]
 
     def end_epoch(self, epoch: int, seconds: float, probe: Tensor, seed: int) -> None:
-        """Record the epoch's loss, time and collapse measures."""
-        self.flush()
+        """Record the epoch's loss, time and collapse measures (after a flush)."""
         distributed.broadcast_buffers(self.method)  # e.g. BatchNorm statistics
         losses, self.losses = self.losses, []
         self.history["loss"].append(float(np.mean(losses)) if losses else math.nan)

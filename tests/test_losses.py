@@ -520,3 +520,56 @@ def test_hierarchical_rejects_bad_parameters(kwargs, error):
 
     with pytest.raises(error):
         Hierarchical(**kwargs)
+
+
+def _halves(n: int = 8, dim: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(n)
+    return torch.randn(n, dim, generator=generator), torch.randn(
+        n, dim, generator=generator
+    )
+
+
+def test_supcon_split_with_labelled_negatives_equals_the_whole_batch():
+    """What distributed training relies on: each half contrasted with the other."""
+    from tscl.losses import SupCon
+
+    z1, z2 = _halves()
+    labels = torch.tensor([0, 1, 2, -1, 1, 0, -1, 2])
+    loss = SupCon(0.2)
+    whole = loss(z1, z2, labels)
+    parts = []
+    for mine, other in ((slice(0, 4), slice(4, 8)), (slice(4, 8), slice(0, 4))):
+        negatives = torch.cat([z1[other], z2[other]])
+        parts.append(
+            loss(z1[mine], z2[mine], labels[mine], negatives, labels[other].repeat(2))
+        )
+    torch.testing.assert_close((parts[0] + parts[1]) / 2, whole)
+    without_labels = loss(z1[:4], z2[:4], labels[:4], torch.cat([z1[4:], z2[4:]]))
+    assert not torch.allclose(without_labels, parts[0])  # same-class extras count
+
+
+def test_clip_split_with_negatives_equals_the_whole_batch():
+    from tscl.losses import CLIP
+
+    a, b = _halves()
+    loss = CLIP(0.1)
+    parts = [
+        loss(a[:4], b[:4], a[4:], b[4:]),
+        loss(a[4:], b[4:], a[:4], b[:4]),
+    ]
+    torch.testing.assert_close((parts[0] + parts[1]) / 2, loss(a, b))
+
+
+def test_extra_negatives_arguments_are_checked():
+    from tscl.losses import CLIP, SupCon
+
+    z1, z2 = _halves()
+    labels = torch.zeros(8, dtype=torch.long)
+    with pytest.raises(ValueError, match="without negatives"):
+        SupCon()(z1, z2, labels, negative_labels=labels)
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        SupCon()(z1, z2, labels, z1[:3], labels)
+    with pytest.raises(ValueError, match="both negatives_a and negatives_b"):
+        CLIP()(z1, z2, negatives_a=z1)
+    with pytest.raises(ValueError, match="negatives_b"):
+        CLIP()(z1, z2, z1, z2[:, :3])

@@ -154,6 +154,16 @@ def test_a_2d_tensor_is_one_channel(X):
     assert model.transform(flat).shape == (40, 8)
 
 
+def test_a_tensor_fit_forgets_the_column_names_of_an_earlier_table_fit(X):
+    pandas = pytest.importorskip("pandas")
+    model = ContrastiveEncoder(**{**SETTINGS, "n_epochs": 1})
+    model.fit(pandas.DataFrame(X[:, 0], columns=[f"t{i}" for i in range(128)]))
+    assert hasattr(model, "feature_names_in_")
+    model.fit(torch.from_numpy(X[:, 0].copy()))
+    assert not hasattr(model, "feature_names_in_")
+    assert model.transform(X[:, 0]).shape == (40, 8)  # no column-name warning
+
+
 def test_a_tensor_with_nan_or_inf_is_a_value_error(X):
     for bad in (math.nan, math.inf):
         tensor = torch.from_numpy(X.copy())
@@ -272,6 +282,18 @@ def test_cli_unknown_precision_is_refused_by_argparse(X, tmp_path, capsys):
         main([*_cli_args(data, tmp_path / "m"), "--precision", "fp8"])
     assert info.value.code == 2
     assert "'fp32', 'bf16', 'fp16'" in capsys.readouterr().err
+
+
+def test_cli_checkpoint_every_zero_is_refused_before_training(X, tmp_path, capsys):
+    data = tmp_path / "X.npy"
+    np.save(data, X)
+    out = tmp_path / "model"
+    assert main([*_cli_args(data, out), "--checkpoint-every", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tscl: error:")
+    assert "checkpoint_every" in err
+    assert not out.exists()
+    assert not (tmp_path / "model.checkpoint.pt").exists()
 
 
 def test_cli_resume_without_a_checkpoint_trains_and_writes_one(X, tmp_path, capsys):

@@ -25,6 +25,7 @@ USER_ERRORS = (
     TypeError,
     FileNotFoundError,
     FileExistsError,
+    PermissionError,
     ImportError,
     TrainingError,
 )
@@ -143,7 +144,7 @@ def _pretrain(args: argparse.Namespace) -> None:
         precision=args.precision,
         compile=args.compile,
         checkpoint=checkpoint,
-        checkpoint_every=args.checkpoint_every or 1,
+        checkpoint_every=1 if args.checkpoint_every is None else args.checkpoint_every,
         resume=args.resume,
     )
     model.fit(X, y)

@@ -114,6 +114,8 @@ class SeriesMixin:
             )
         self.n_features_in_ = X.shape[1]
         self.n_dims_in_ = X.ndim
+        if hasattr(self, "feature_names_in_"):  # from an earlier fit on a table
+            del self.feature_names_in_
         return X[:, None, :] if X.ndim == 2 else X
 
     def _fit_standardization(self, X3: np.ndarray | torch.Tensor) -> None:

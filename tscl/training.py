@@ -298,7 +298,8 @@ def _check_options(precision: str, compile: bool, checkpoint_every: int) -> None
     if precision not in PRECISIONS:
         raise ValueError(
             f"precision must be one of {list(PRECISIONS)}; got {precision!r}. "
-            "'bf16' suits recent GPUs (A100, H100) and CPUs; 'fp16' older GPUs."
+            "'bf16' suits recent GPUs (A100, H100) and CPUs with AMX; 'fp16' "
+            "older GPUs."
         )
     if not isinstance(compile, bool):
         raise TypeError(f"compile must be True or False; got {compile!r}.")

@@ -261,3 +261,21 @@ def test_launcher_without_master_address_is_explained(
     monkeypatch.delenv("MASTER_ADDR", raising=False)
     with pytest.raises(RuntimeError, match="torchrun"):
         distributed.setup("cpu")
+
+
+def test_under_a_launcher_cuda_means_the_local_rank_gpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    for name in ("auto", "cuda"):
+        assert distributed.local_device(name) == torch.device("cuda", 1)
+    assert distributed.local_device("cuda:0") == torch.device("cuda", 0)
+    assert distributed.local_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match="LOCAL_RANK=1 has no GPU"):
+        distributed.local_device("cuda")
+    monkeypatch.delenv("WORLD_SIZE")
+    assert distributed.local_device("cuda") == torch.device("cuda")

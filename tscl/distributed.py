@@ -32,6 +32,7 @@ __all__ = [
     "gather_others",
     "is_main_process",
     "launched",
+    "local_device",
     "rank",
     "setup",
     "world_size",
@@ -123,20 +124,9 @@ def setup(device: str | torch.device = "auto") -> torch.device:
     >>> setup("cpu")  # a single process: nothing to join
     device(type='cpu')
     """
-    from tscl.training import resolve_device
-
-    resolved = resolve_device(device)
+    resolved = local_device(device)
     if not launched() and not _active():
         return resolved
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    if resolved.type == "cuda" and resolved.index is None:
-        if local >= torch.cuda.device_count():
-            raise ValueError(
-                f"Process with LOCAL_RANK={local} has no GPU: this machine has "
-                f"{torch.cuda.device_count()}. Start at most that many processes "
-                "per node (--nproc_per_node), or train on device='cpu'."
-            )
-        resolved = torch.device("cuda", local)
     if resolved.type == "cuda":
         torch.cuda.set_device(resolved)
     if not _active():
@@ -149,6 +139,50 @@ def setup(device: str | torch.device = "auto") -> torch.device:
         backend = "nccl" if resolved.type == "cuda" else "gloo"
         dist.init_process_group(backend, device_id=_device_id(resolved))
     return resolved
+
+
+def local_device(device: str | torch.device = "auto") -> torch.device:
+    """Resolve ``device`` for this process: ``cuda`` is the local rank's GPU.
+
+    Under a launcher, ``"auto"`` and ``"cuda"`` (without an index) mean
+    ``cuda:LOCAL_RANK``; elsewhere this is
+    :func:`tscl.training.resolve_device`. Nothing is initialised.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        For a malformed device, CUDA on a machine without it, or fewer GPUs than
+        processes on this machine.
+
+    Examples
+    --------
+    >>> local_device("cpu")
+    device(type='cpu')
+    """
+    from tscl.training import resolve_device
+
+    resolved = resolve_device(device)
+    if resolved.type != "cuda" or resolved.index is not None:
+        return resolved
+    if not launched() and not _active():
+        return resolved
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if local >= torch.cuda.device_count():
+        raise ValueError(
+            f"Process with LOCAL_RANK={local} has no GPU: this machine has "
+            f"{torch.cuda.device_count()}. Start at most that many processes "
+            "per node (--nproc_per_node), or train on device='cpu'."
+        )
+    return torch.device("cuda", local)
 
 
 def _device_id(device: torch.device) -> torch.device | None:

@@ -630,7 +630,7 @@ def encode(
     ndarray of shape (n_samples, dim), or (n_samples, dim, time') for timestamps
         float32.
     """
-    target = training.resolve_device(device)
+    target = distributed.local_device(device)  # under torchrun, its own GPU
     model = encoder if target.type == "cpu" else copy.deepcopy(encoder).to(target)
     was_training = model.training
     model.eval()

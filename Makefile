@@ -1,15 +1,36 @@
 # tscl: `make demo` and `make test` set everything up from a fresh clone.
+#
+# Set-up (.venv), on each kind of machine:
+# - torch already importable by $(PYTHON) (e.g. the CUDA build for your GPU): the
+#   venv sees that installation (a .pth file) and pip is pinned to its version, so
+#   it is kept, never replaced;
+# - no torch: pip installs torch==2.13.0 (constraints.txt) from whatever pip is
+#   configured to use: the public index (a CPU build on macOS, the default CUDA
+#   build on Linux) or a local wheel folder that pip's configuration names.
+# `make check-setup` resolves the same install with pip's configuration switched
+# off (only the public index), so that a set-up that needs something only our
+# machines have fails here and in CI.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ISOLATED_PIP := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
+	-u PIP_CONSTRAINT -u PIP_NO_INDEX PIP_CONFIG_FILE=/dev/null
 
-.PHONY: demo test lint typecheck install clean
+.PHONY: demo test lint typecheck install check-setup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
+		site=$$($(BIN)/python -c "import sysconfig; print(sysconfig.get_path('purelib'))"); \
+		$(PYTHON) -c "import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))" > "$$site/_tscl_user_torch.pth"; \
+		$(PYTHON) -c "import torch; print('torch==' + torch.__version__)" > $(VENV)/torch-constraint.txt; \
+		echo "Keeping the torch found by $(PYTHON): $$(cat $(VENV)/torch-constraint.txt)"; \
+		$(BIN)/pip install --quiet -c $(VENV)/torch-constraint.txt -e ".[dev]"; \
+	else \
+		$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"; \
+	fi
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,7 +45,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# Resolve the whole install against the public index only (no pip configuration,
+# no local wheel folders); fails if the set-up needs a file only this machine has.
+check-setup: $(STAMP)
+	$(ISOLATED_PIP) $(BIN)/pip install --dry-run --ignore-installed --quiet \
+		-c constraints.txt -e ".[dev]"
+	@echo "check-setup: the install resolves from the public index alone."
+
+test: $(STAMP) lint typecheck check-setup
 	$(BIN)/pytest -q
 
 clean:

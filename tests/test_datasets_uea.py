@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from tscl import datasets
 from tscl.datasets import ucr, uea
 from tscl.datasets._missing import fill_missing
 
@@ -25,6 +27,14 @@ needs_shared_uea = pytest.mark.skipif(
     reason=f"{SHARED / 'uea'} is absent",
 )
 nan = np.nan
+
+
+def _masks(split, policy):
+    """The masks of a split loaded with missing="keep", under ``policy``."""
+    return tuple(
+        fill_missing(X, policy, return_mask=True)[1]
+        for X in (split.X_train, split.X_test)
+    )
 
 
 # ----------------------------------------------------------------- fill_missing
@@ -137,11 +147,10 @@ def test_load_ucr_missing_policies_on_tiny_files(tmp_path):
     assert np.isnan(Xt[0, [0, 3]]).all()
     assert y.tolist() == ["b", "a", "b"]
     assert yt.tolist() == ["a"]
-    X, y2, Xt, _, mask, mask_t = ucr.load_ucr(
-        "Var", tmp_path, missing="pad", return_mask=True
-    )
+    X, y2, Xt, _ = ucr.load_ucr("Var", tmp_path, missing="pad")
     np.testing.assert_array_equal(X, [[1, 2, 3, 4], [1, 2, 3, 0], [2, 0, 0, 0]])
     np.testing.assert_array_equal(Xt, [[4, 4, 6, 0]])
+    mask, mask_t = _masks(ucr.load_ucr("Var", tmp_path), "pad")
     assert mask.sum(axis=1).tolist() == [4, 2, 1]
     assert mask_t.sum() == 2
     assert y2.tolist() == y.tolist()  # labels and row order unchanged
@@ -164,17 +173,15 @@ def test_load_ucr_file_missing_and_errors(tmp_path):
     _write_ucr(tmp_path, "Gap", path.read_text(), "1\t1\t2\t3\n")
     with pytest.raises(ValueError, match="'missing' parameter of load_ucr "):
         ucr.load_ucr("Gap", tmp_path, missing="interpolate")
-    with pytest.raises(TypeError, match="'return_mask' parameter of load_ucr "):
-        ucr.load_ucr("Gap", tmp_path, return_mask=1)
     with pytest.raises(ValueError, match="Row 1 of Gap_TRAIN.tsv"):
         ucr.load_ucr("Gap", tmp_path, missing="resample")
 
 
 @needs_shared_ucr
 def test_load_ucr_plaid_variable_lengths():
-    X, y, Xt, yt, mask, mask_t = ucr.load_ucr(
-        "PLAID", SHARED / "ucr", missing="keep", return_mask=True
-    )
+    kept = ucr.load_ucr("PLAID", SHARED / "ucr", missing="keep")
+    X, y, Xt, yt = kept
+    mask, mask_t = _masks(kept, "keep")
     lengths = mask.sum(axis=1)
     assert X.shape == Xt.shape == (537, 1344)
     assert lengths.min() == 100
@@ -184,9 +191,8 @@ def test_load_ucr_plaid_variable_lengths():
     assert all(
         mask[i, :n].all() and not mask[i, n:].any() for i, n in enumerate(lengths)
     )
-    Xp, yp, Xpt, _, mask_p, mask_pt = ucr.load_ucr(
-        "PLAID", SHARED / "ucr", missing="pad", return_mask=True
-    )
+    Xp, yp, Xpt, _ = ucr.load_ucr("PLAID", SHARED / "ucr", missing="pad")
+    mask_p, mask_pt = _masks(kept, "pad")
     np.testing.assert_array_equal(mask_p, mask)
     assert mask_pt.sum() == np.isfinite(Xt).sum()
     np.testing.assert_array_equal(Xp[mask], X[mask])
@@ -205,18 +211,17 @@ def test_load_ucr_plaid_variable_lengths():
 
 @needs_shared_ucr
 def test_load_ucr_dodgerloopday_each_policy():
-    X, y, Xt, yt, mask, _ = ucr.load_ucr(
-        "DodgerLoopDay", SHARED / "ucr", return_mask=True
-    )
+    kept = ucr.load_ucr("DodgerLoopDay", SHARED / "ucr")
+    X, y, Xt, yt = kept
+    mask, _ = _masks(kept, "keep")
     assert X.shape == (78, 288)
     assert Xt.shape == (80, 288)
     gaps = ~mask
     assert gaps.sum() == 236
     assert (gaps[:, 1:-1]).any()
     for policy in ("pad", "resample"):
-        Xf, yf, Xft, yft, mask_f, _ = ucr.load_ucr(
-            "DodgerLoopDay", SHARED / "ucr", missing=policy, return_mask=True
-        )
+        Xf, yf, Xft, yft = ucr.load_ucr("DodgerLoopDay", SHARED / "ucr", missing=policy)
+        mask_f, _ = _masks(kept, policy)
         assert not np.isnan(Xf).any()
         assert not np.isnan(Xft).any()
         np.testing.assert_array_equal(yf, y)
@@ -256,7 +261,9 @@ def test_load_uea_ts_multivariate_missing_and_variable_length(tmp_path):
         header + "1,2,3,4:5,6,7,8:up\n\n1,?,3:4,5,6:down\n",
         header + "0,1:2,3:down\n",
     )
-    X, y, Xt, yt, mask, mask_t = uea.load_uea("Toy", tmp_path, return_mask=True)
+    kept = uea.load_uea("Toy", tmp_path)
+    X, y, Xt, yt = kept
+    mask, mask_t = _masks(kept, "keep")
     assert X.shape == (2, 2, 4)
     assert Xt.shape == (1, 2, 4)
     assert X.dtype == np.float32
@@ -269,13 +276,62 @@ def test_load_uea_ts_multivariate_missing_and_variable_length(tmp_path):
     Xp, _, Xpt, _ = uea.load_uea("Toy", tmp_path, missing="pad")
     np.testing.assert_array_equal(Xp[1], [[1, 2, 3, 0], [4, 5, 6, 0]])
     np.testing.assert_array_equal(Xpt[0], [[0, 1, 0, 0], [2, 3, 0, 0]])
-    Xr, _, Xrt, _, mask_r, _ = uea.load_uea(
-        "Toy", tmp_path, missing="resample", return_mask=True
-    )
+    Xr, _, Xrt, _ = uea.load_uea("Toy", tmp_path, missing="resample")
+    mask_r, _ = _masks(kept, "resample")
     np.testing.assert_allclose(Xr[1, 1], [4, 4 + 2 / 3, 4 + 4 / 3, 6])
     np.testing.assert_allclose(Xrt[0, 0], [0, 1 / 3, 2 / 3, 1])
     assert mask_r.all()
     assert not np.isnan(Xr).any()
+
+
+def _write_toy_splits(tmp_path):
+    """Tiny UCR and UEA splits with gaps and variable lengths: the two loaders."""
+    _write_ucr(tmp_path, "Var", "a\t1\tNaN\t3\nb\t2\t4\tNaN\n", "a\tNaN\t5\n")
+    header = TS_HEADER.format(equal="false")
+    _write(tmp_path, "Toy", header + "1,?,3:4,5,6:up\n", header + "0,1:2,?:down\n")
+    return [
+        partial(ucr.load_ucr, "Var", tmp_path),
+        partial(uea.load_uea, "Toy", tmp_path),
+    ]
+
+
+def test_load_ucr_and_uea_return_a_named_split(tmp_path):
+    for load in _write_toy_splits(tmp_path):
+        split = load()
+        assert type(split) is datasets.Split
+        assert split._fields == ("X_train", "y_train", "X_test", "y_test")
+        X_train, y_train, X_test, y_test = split  # 4-way unpacking still works
+        assert X_train is split.X_train
+        assert y_train is split.y_train
+        assert X_test is split.X_test
+        assert y_test is split.y_test
+        assert len(split) == 4
+    data = ucr.load_ucr_file(tmp_path / "Var_TRAIN.tsv")
+    assert type(data) is datasets.LabelledSeries
+    assert data._fields == ("X", "y")
+    X, y = data  # 2-way unpacking still works
+    assert X is data.X
+    assert y is data.y
+    data = uea.load_uea_file(tmp_path / "Toy_TRAIN.ts")
+    assert type(data) is datasets.LabelledSeries
+    X, y = data
+    assert X.shape == (1, 2, 3)
+    assert y.tolist() == ["up"]
+
+
+@pytest.mark.parametrize("policy", ["keep", "pad", "resample"])
+def test_loaders_equal_fill_missing_on_kept_data(tmp_path, policy):
+    """missing=policy is fill_missing(policy) on missing="keep": masks come from it."""
+    for load in _write_toy_splits(tmp_path):
+        kept, filled = load(), load(missing=policy)
+        for X_kept, X in ((kept.X_train, filled.X_train), (kept.X_test, filled.X_test)):
+            X_again, mask = fill_missing(X_kept, policy, return_mask=True)
+            np.testing.assert_array_equal(X_again, X)
+            assert X_again.dtype == X.dtype == np.float32
+            expected = ~np.isnan(X_kept) if policy != "resample" else True
+            np.testing.assert_array_equal(mask, np.broadcast_to(expected, X.shape))
+        np.testing.assert_array_equal(filled.y_train, kept.y_train)
+        np.testing.assert_array_equal(filled.y_test, kept.y_test)
 
 
 def test_load_uea_ts_univariate_int_labels_flat_layout_and_env(tmp_path, monkeypatch):
@@ -331,7 +387,8 @@ def test_read_arff_relational_quotes_newlines_and_missing(tmp_path):
     path.write_bytes(
         (ARFF_HEADER.format(labels="{up, 'down'}") + body).encode("latin-1")
     )
-    X, y, mask = uea.load_uea_file(path, return_mask=True)
+    X, y = uea.load_uea_file(path)
+    _, mask = fill_missing(X, "keep", return_mask=True)
     assert X.shape == (3, 2, 2)
     assert y.tolist() == ["up", "down", "up"]
     np.testing.assert_array_equal(X[1, 1], [7, 8])  # real newline between dimensions
@@ -384,9 +441,9 @@ def test_arff_parser_matches_ts_on_basicmotions(tmp_path, separator):
 # ----------------------------------------------------------------- real UEA data
 @needs_shared_uea
 def test_load_uea_basicmotions():
-    X, y, Xt, yt, mask, _ = uea.load_uea(
-        "BasicMotions", SHARED / "uea", return_mask=True
-    )
+    kept = uea.load_uea("BasicMotions", SHARED / "uea")
+    X, y, Xt, yt = kept
+    mask, _ = _masks(kept, "keep")
     assert X.shape == Xt.shape == (40, 6, 100)
     assert X.dtype == np.float32
     assert mask.all()
@@ -399,9 +456,9 @@ def test_load_uea_basicmotions():
 
 @needs_shared_uea
 def test_load_uea_japanesevowels_variable_length():
-    X, y, Xt, yt, mask, mask_t = uea.load_uea(
-        "JapaneseVowels", SHARED / "uea", return_mask=True
-    )
+    kept = uea.load_uea("JapaneseVowels", SHARED / "uea")
+    X, y, Xt, yt = kept
+    mask, mask_t = _masks(kept, "keep")
     assert X.shape == (270, 12, 29)
     assert Xt.shape == (370, 12, 29)
     assert y.dtype == np.int64
@@ -410,9 +467,8 @@ def test_load_uea_japanesevowels_variable_length():
     assert lengths.min() == 7
     assert lengths.max() == 29
     assert (mask == mask[:, :1]).all()  # all 12 channels share a case's length
-    Xp, _, Xpt, _, mask_p, _ = uea.load_uea(
-        "JapaneseVowels", SHARED / "uea", missing="pad", return_mask=True
-    )
+    Xp, _, Xpt, _ = uea.load_uea("JapaneseVowels", SHARED / "uea", missing="pad")
+    mask_p, _ = _masks(kept, "pad")
     np.testing.assert_array_equal(mask_p, mask)
     assert not np.isnan(Xp).any()
     assert not Xp[~mask].any()
@@ -545,8 +601,6 @@ def test_load_uea_errors(tmp_path, monkeypatch):
         uea.load_uea_file(tmp_path / "x.csv")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         uea.load_uea_file(tmp_path / "missing.ts")
-    with pytest.raises(TypeError, match="'return_mask' parameter of load_uea_file"):
-        uea.load_uea_file(tmp_path / "Half_TRAIN.ts", return_mask=None)
 
 
 @needs_shared_uea

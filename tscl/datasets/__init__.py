@@ -12,7 +12,8 @@ What lives where:
 
 - ``_common``: data_home, shipped_data_dir, resample, sliding_windows.
 - ``_missing``: fill_missing, the NaN and variable-length policy of the archives.
-- ``ucr``: load_ucr, load_ucr_file (UCR archive 2018 ``.tsv`` files).
+- ``ucr``: load_ucr, load_ucr_file (UCR archive 2018 ``.tsv`` files), and the
+  named tuples they and the ``uea`` loaders return: Split, LabelledSeries.
 - ``uea``: load_uea, load_uea_file (UEA multivariate ``.ts`` and ``.arff`` files).
 - ``ecg``: load_wfdb_windows, load_mitdb_windows, load_challenge2017.
 - ``beats``: segment_beats, load_mitdb_beats, the AAMI classes, record-wise and
@@ -55,7 +56,7 @@ from tscl.datasets.finance import (
     return_windows,
 )
 from tscl.datasets.ptbxl import PTBXL, PTBXL_SUPERCLASSES, load_ptbxl
-from tscl.datasets.ucr import load_ucr, load_ucr_file
+from tscl.datasets.ucr import LabelledSeries, Split, load_ucr, load_ucr_file
 from tscl.datasets.uea import load_uea, load_uea_file
 
 __all__ = [
@@ -66,7 +67,9 @@ __all__ = [
     "PTBXL",
     "PTBXL_SUPERCLASSES",
     "Beats",
+    "LabelledSeries",
     "ReturnWindows",
+    "Split",
     "aami_class",
     "align_prices",
     "chronological_split",

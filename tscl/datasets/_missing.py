@@ -135,7 +135,9 @@ n_timesteps)
         before any filling, so interpolated gaps and padding are False. With
         ``"resample"`` the old positions no longer exist and the mask is all True.
         ``mask.sum(axis=-1)`` is the number of observed steps per series (per
-        channel) for ``"keep"`` and ``"pad"``.
+        channel) for ``"keep"`` and ``"pad"``. The masks of the files read by
+        :func:`~tscl.datasets.load_ucr` and :func:`~tscl.datasets.load_uea`:
+        load with ``missing="keep"``, then call this with ``return_mask=True``.
     source : str, default="X"
         What ``X`` is, e.g. a file name; error messages name it.
 

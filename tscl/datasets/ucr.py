@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal, overload
+from typing import NamedTuple
 
 import numpy as np
 
 from tscl.datasets._common import data_home
-from tscl.datasets._missing import check_flag, check_policy, fill_missing
+from tscl.datasets._missing import check_policy, fill_missing
 
-__all__ = ["load_ucr", "load_ucr_file"]
+__all__ = ["LabelledSeries", "Split", "load_ucr", "load_ucr_file"]
 
 UCR_URL = "https://www.cs.ucr.edu/~eamonn/time_series_data_2018/"
 
@@ -58,27 +58,46 @@ def _convert_labels(labels: np.ndarray) -> np.ndarray:
     return labels.astype(str)
 
 
-@overload
+class Split(NamedTuple):
+    """What :func:`load_ucr` and :func:`load_uea` return: a train/test split.
+
+    A tuple, so ``X_train, y_train, X_test, y_test = load_ucr(...)`` works, and
+    each part has a name (``split.X_train``).
+    """
+
+    #: ndarray, float32, of shape (n_train, n_timesteps) from :func:`load_ucr` or
+    #: (n_train, n_channels, n_timesteps) from :func:`load_uea`: the training
+    #: series, in file order.
+    X_train: np.ndarray
+    #: ndarray of shape (n_train,): int64 when all labels (train and test) are
+    #: integral numbers, else str.
+    y_train: np.ndarray
+    #: ndarray, float32, of shape (n_test, ...): the test series, in file order,
+    #: with the same ``n_timesteps`` (and ``n_channels``) as ``X_train``.
+    X_test: np.ndarray
+    #: ndarray of shape (n_test,): the test labels, of the dtype of ``y_train``.
+    y_test: np.ndarray
+
+
+class LabelledSeries(NamedTuple):
+    """What :func:`load_ucr_file` and :func:`load_uea_file` return: one file.
+
+    A tuple, so ``X, y = load_ucr_file(...)`` works, and each part has a name
+    (``data.X``, ``data.y``).
+    """
+
+    #: ndarray, float32, of shape (n_samples, n_timesteps) from
+    #: :func:`load_ucr_file` or (n_samples, n_channels, n_timesteps) from
+    #: :func:`load_uea_file`: the series, in file order.
+    X: np.ndarray
+    #: ndarray of shape (n_samples,): int64 when every label is an integral
+    #: number, else str.
+    y: np.ndarray
+
+
 def load_ucr_file(
-    path: str | os.PathLike[str],
-    *,
-    missing: str = ...,
-    return_mask: Literal[False] = ...,
-) -> tuple[np.ndarray, np.ndarray]: ...
-@overload
-def load_ucr_file(
-    path: str | os.PathLike[str], *, missing: str = ..., return_mask: Literal[True]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
-@overload
-def load_ucr_file(
-    path: str | os.PathLike[str], *, missing: str = ..., return_mask: bool
-) -> tuple[np.ndarray, ...]: ...
-def load_ucr_file(
-    path: str | os.PathLike[str],
-    *,
-    missing: str = "keep",
-    return_mask: bool = False,
-) -> tuple[np.ndarray, ...]:
+    path: str | os.PathLike[str], *, missing: str = "keep"
+) -> LabelledSeries:
     r"""Read one UCR archive 2018 ``.tsv`` split file.
 
     Parameters
@@ -93,18 +112,16 @@ def load_ucr_file(
         interpolates gaps and sets the trailing padding to 0; ``"resample"``
         interpolates gaps and stretches each series to the full width. See
         :func:`tscl.datasets.fill_missing` for the exact rules.
-    return_mask : bool, default=False
-        Also return the mask of the values observed in the file.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_timesteps), float32
-        The series, in file order.
-    y : ndarray of shape (n_samples,)
-        int64 when every label is an integral number, else str.
-    mask : ndarray of bool of shape (n_samples, n_timesteps)
-        Only with ``return_mask=True``: True where the file held a number (not
-        NaN), before any filling; all True with ``missing="resample"``.
+    LabelledSeries
+        The named tuple ``(X, y)``:
+
+        X : ndarray of shape (n_samples, n_timesteps), float32
+            The series, in file order.
+        y : ndarray of shape (n_samples,)
+            int64 when every label is an integral number, else str.
 
     Raises
     ------
@@ -115,6 +132,19 @@ def load_ucr_file(
         ``missing`` is unknown, or if ``missing`` is ``"pad"`` or ``"resample"``
         and a row is all NaN (the message names the row and the file).
 
+    See Also
+    --------
+    load_ucr : Both splits of a dataset.
+    tscl.datasets.fill_missing : The missing-value policies, and the masks.
+
+    Notes
+    -----
+    Masks: to know which values the file held, load with ``missing="keep"`` (NaN
+    where the file has no number) and call ``fill_missing(X, policy,
+    return_mask=True)``. It returns the array that ``missing=policy`` gives and
+    the mask, True where the file held a number (before any filling; all True
+    for ``"resample"``).
+
     Examples
     --------
     >>> import tempfile
@@ -124,55 +154,30 @@ def load_ucr_file(
     >>> X, y
     (array([[0.5 , 0.25],
            [1.  ,  nan]], dtype=float32), array([1, 2]))
-    >>> X, y, mask = load_ucr_file(
-    ...     folder / "toy_TRAIN.tsv", missing="pad", return_mask=True
-    ... )
-    >>> X, mask
+
+    The values padded as with ``missing="pad"``, and the mask of observed values:
+
+    >>> from tscl.datasets import fill_missing
+    >>> X_pad, mask = fill_missing(X, "pad", return_mask=True)
+    >>> X_pad, mask
     (array([[0.5 , 0.25],
            [1.  , 0.  ]], dtype=float32), array([[ True,  True],
            [ True, False]]))
     """
     check_policy(missing, "missing", "load_ucr_file")
-    return_mask = check_flag(return_mask, "return_mask", "load_ucr_file")
     if not Path(path).is_file():
         raise FileNotFoundError(f"UCR file {path} does not exist.")
     X, labels = _read_ucr_raw(Path(path))
-    X, mask = fill_missing(X, missing, return_mask=True, source=Path(path).name)
-    y = _convert_labels(labels)
-    return (X, y, mask) if return_mask else (X, y)
+    X = fill_missing(X, missing, source=Path(path).name)
+    return LabelledSeries(X, _convert_labels(labels))
 
 
-@overload
-def load_ucr(
-    name: str,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    missing: str = ...,
-    return_mask: Literal[False] = ...,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
-@overload
-def load_ucr(
-    name: str,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    missing: str = ...,
-    return_mask: Literal[True],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
-@overload
-def load_ucr(
-    name: str,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    missing: str = ...,
-    return_mask: bool,
-) -> tuple[np.ndarray, ...]: ...
 def load_ucr(
     name: str,
     root: str | os.PathLike[str] | None = None,
     *,
     missing: str = "keep",
-    return_mask: bool = False,
-) -> tuple[np.ndarray, ...]:
+) -> Split:
     r"""Load a dataset of the UCR archive 2018 with its official train/test split.
 
     Parameters
@@ -195,19 +200,17 @@ def load_ucr(
         - ``"resample"``: gaps are interpolated as with ``"pad"``, then each series
           (step 0 to its last observed step) is linearly resampled to the full
           width (uniform scaling of variable-length datasets).
-    return_mask : bool, default=False
-        Also return ``mask_train`` and ``mask_test``.
 
     Returns
     -------
-    X_train, X_test : ndarray of shape (n_train or n_test, n_timesteps), float32
-        The series, in file order. If the two files have different widths, the
-        narrower split is first right-padded with NaN to the wider one.
-    y_train, y_test : ndarray of shape (n_train,) and (n_test,)
-        int64 when all labels (train and test) are integral numbers, else str.
-    mask_train, mask_test : ndarray of bool, same shapes as X_train and X_test
-        Only with ``return_mask=True``: True where the file held a number (not
-        NaN), before any filling; all True with ``missing="resample"``.
+    Split
+        The named tuple ``(X_train, y_train, X_test, y_test)``:
+
+        X_train, X_test : ndarray of shape (n_train or n_test, n_timesteps), float32
+            The series, in file order. If the two files have different widths,
+            the narrower split is first right-padded with NaN to the wider one.
+        y_train, y_test : ndarray of shape (n_train,) and (n_test,)
+            int64 when all labels (train and test) are integral numbers, else str.
 
     Raises
     ------
@@ -217,6 +220,19 @@ def load_ucr(
         If a file is malformed, ``missing`` is unknown, or ``missing`` is
         ``"pad"`` or ``"resample"`` and a row is all NaN (the message names the
         row and the file).
+
+    See Also
+    --------
+    load_ucr_file : One split file.
+    tscl.datasets.fill_missing : The missing-value policies, and the masks.
+
+    Notes
+    -----
+    Masks: to know which values the files held, load with ``missing="keep"``
+    (NaN where a file has no number, and as the padding of the narrower split)
+    and call ``fill_missing(X, policy, return_mask=True)`` on each split. It
+    returns the array that ``missing=policy`` gives and the mask, True where the
+    file held a number (before any filling; all True for ``"resample"``).
 
     References
     ----------
@@ -231,6 +247,8 @@ def load_ucr(
     >>> X_train, y_train, X_test, y_test = load_ucr("Toy", root)
     >>> X_train.shape, y_train, X_test.shape, y_test
     ((2, 2), array([1, 2]), (1, 2), array([2]))
+    >>> load_ucr("Toy", root).y_test
+    array([2])
 
     A variable-length dataset, resampled to the full width:
 
@@ -240,9 +258,19 @@ def load_ucr(
     >>> X_train, X_test
     (array([[0., 2., 4.],
            [0., 1., 2.]], dtype=float32), array([[1., 2., 3.]], dtype=float32))
+
+    The same data padded as with ``missing="pad"``, and the masks of observed
+    values:
+
+    >>> from tscl.datasets import fill_missing
+    >>> split = load_ucr("Var", root, missing="keep")
+    >>> X_train, mask_train = fill_missing(split.X_train, "pad", return_mask=True)
+    >>> X_test, mask_test = fill_missing(split.X_test, "pad", return_mask=True)
+    >>> X_train, mask_train.sum(axis=1), mask_test.sum(axis=1)
+    (array([[0., 2., 4.],
+           [0., 2., 0.]], dtype=float32), array([3, 2]), array([2]))
     """
     check_policy(missing, "missing", "load_ucr")
-    return_mask = check_flag(return_mask, "return_mask", "load_ucr")
     folder = data_home(root)
     tried = [folder / name / f"{name}_TRAIN.tsv", folder / f"{name}_TRAIN.tsv"]
     train = next((p for p in tried if p.is_file()), None)
@@ -258,15 +286,10 @@ def load_ucr(
     X_train, y_train = _read_ucr_raw(train)
     X_test, y_test = _read_ucr_raw(test)
     width = max(X_train.shape[1], X_test.shape[1])
-    X_train, mask_train = fill_missing(
-        _pad_width(X_train, width), missing, return_mask=True, source=train.name
-    )
-    X_test, mask_test = fill_missing(
-        _pad_width(X_test, width), missing, return_mask=True, source=test.name
-    )
+    X_train = fill_missing(_pad_width(X_train, width), missing, source=train.name)
+    X_test = fill_missing(_pad_width(X_test, width), missing, source=test.name)
     y = _convert_labels(np.concatenate([y_train, y_test]))
-    out = (X_train, y[: len(y_train)], X_test, y[len(y_train) :])
-    return (*out, mask_train, mask_test) if return_mask else out
+    return Split(X_train, y[: len(y_train)], X_test, y[len(y_train) :])
 
 
 def _pad_width(X: np.ndarray, width: int) -> np.ndarray:

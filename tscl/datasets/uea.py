@@ -42,13 +42,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, overload
 
 import numpy as np
 
 from tscl.datasets._common import data_home
-from tscl.datasets._missing import check_flag, check_policy, fill_missing
-from tscl.datasets.ucr import _convert_labels
+from tscl.datasets._missing import check_policy, fill_missing
+from tscl.datasets.ucr import LabelledSeries, Split, _convert_labels
 
 __all__ = ["load_uea", "load_uea_file"]
 
@@ -506,37 +505,12 @@ def _find_splits(name: str, root: str | os.PathLike[str] | None) -> tuple[Path, 
     return train, test
 
 
-@overload
-def load_uea(
-    name: str,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    missing: str = ...,
-    return_mask: Literal[False] = ...,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
-@overload
-def load_uea(
-    name: str,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    missing: str = ...,
-    return_mask: Literal[True],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
-@overload
-def load_uea(
-    name: str,
-    root: str | os.PathLike[str] | None = None,
-    *,
-    missing: str = ...,
-    return_mask: bool,
-) -> tuple[np.ndarray, ...]: ...
 def load_uea(
     name: str,
     root: str | os.PathLike[str] | None = None,
     *,
     missing: str = "keep",
-    return_mask: bool = False,
-) -> tuple[np.ndarray, ...]:
+) -> Split:
     r"""Load a dataset of the UEA multivariate archive with its official split.
 
     Reads ``<name>_TRAIN.ts`` and ``<name>_TEST.ts`` (sktime/aeon format) or, when
@@ -562,20 +536,18 @@ def load_uea(
         interpolates gaps and sets the padding after a case's last observed
         step to 0; ``"resample"`` interpolates gaps and stretches each case to
         the full length.
-    return_mask : bool, default=False
-        Also return ``mask_train`` and ``mask_test``.
 
     Returns
     -------
-    X_train, X_test : ndarray of shape (n_train or n_test, n_channels, n_timesteps)
-        The cases in file order, float32; both splits have the same
-        ``n_timesteps``.
-    y_train, y_test : ndarray of shape (n_train,) and (n_test,)
-        int64 when all labels (train and test) are integral numbers, else str.
-    mask_train, mask_test : ndarray of bool, same shapes as X_train and X_test
-        Only with ``return_mask=True``: True where the file held a value (not
-        ``?``, not padding), before any filling; all True with
-        ``missing="resample"``.
+    Split
+        The named tuple ``(X_train, y_train, X_test, y_test)``, as from
+        :func:`tscl.datasets.load_ucr`:
+
+        X_train, X_test : ndarray of shape (n_train or n_test, n_channels, n_timesteps)
+            The cases in file order, float32; both splits have the same
+            ``n_timesteps``.
+        y_train, y_test : ndarray of shape (n_train,) and (n_test,)
+            int64 when all labels (train and test) are integral numbers, else str.
 
     Raises
     ------
@@ -587,6 +559,19 @@ def load_uea(
         targets, if the splits have different channel counts, if ``missing`` is
         unknown, or if ``missing`` is ``"pad"`` or ``"resample"`` and a case (or a
         channel of a case) holds no value at all.
+
+    See Also
+    --------
+    load_uea_file : One file.
+    tscl.datasets.fill_missing : The missing-value policies, and the masks.
+
+    Notes
+    -----
+    Masks: to know which values the files held, load with ``missing="keep"``
+    (NaN for ``?`` and for the padding of variable-length cases) and call
+    ``fill_missing(X, policy, return_mask=True)`` on each split. It returns the
+    array that ``missing=policy`` gives and the mask, True where the file held a
+    value (not ``?``, not padding; all True for ``"resample"``).
 
     References
     ----------
@@ -613,12 +598,22 @@ def load_uea(
     >>> load_uea("Toy", root, missing="pad")[0][1]
     array([[1., 2., 3.],
            [4., 5., 6.]], dtype=float32)
-    >>> load_uea("Toy", root, missing="resample")[2][0]
+    >>> load_uea("Toy", root, missing="resample").X_test[0]
     array([[1. , 1.5, 2. ],
            [3. , 3.5, 4. ]], dtype=float32)
+
+    The masks of observed values (the same for ``"keep"`` and ``"pad"``):
+
+    >>> from tscl.datasets import fill_missing
+    >>> split = load_uea("Toy", root, missing="keep")
+    >>> X_test, mask_test = fill_missing(split.X_test, "pad", return_mask=True)
+    >>> mask_test[0]
+    array([[ True,  True, False],
+           [ True,  True, False]])
+    >>> int(fill_missing(split.X_train, "pad", return_mask=True)[1].sum())
+    11
     """
     check_policy(missing, "missing", "load_uea")
-    return_mask = check_flag(return_mask, "return_mask", "load_uea")
     train, test = _find_splits(name, root)
     cases_train, labels_train = _read_split(train)
     cases_test, labels_test = _read_split(test)
@@ -628,38 +623,16 @@ def load_uea(
             f"{len(cases_test[0])}; both splits of a dataset need the same channels."
         )
     length = max(case.shape[1] for case in [*cases_train, *cases_test])
-    X_train, mask_train = fill_missing(
-        _stack(cases_train, length), missing, return_mask=True, source=train.name
-    )
-    X_test, mask_test = fill_missing(
-        _stack(cases_test, length), missing, return_mask=True, source=test.name
-    )
+    X_train = fill_missing(_stack(cases_train, length), missing, source=train.name)
+    X_test = fill_missing(_stack(cases_test, length), missing, source=test.name)
     y = _convert_labels(np.array([*labels_train, *labels_test]))
-    out = (X_train, y[: len(labels_train)], X_test, y[len(labels_train) :])
-    return (*out, mask_train, mask_test) if return_mask else out
+    n_train = len(labels_train)
+    return Split(X_train, y[:n_train], X_test, y[n_train:])
 
 
-@overload
 def load_uea_file(
-    path: str | os.PathLike[str],
-    *,
-    missing: str = ...,
-    return_mask: Literal[False] = ...,
-) -> tuple[np.ndarray, np.ndarray]: ...
-@overload
-def load_uea_file(
-    path: str | os.PathLike[str], *, missing: str = ..., return_mask: Literal[True]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
-@overload
-def load_uea_file(
-    path: str | os.PathLike[str], *, missing: str = ..., return_mask: bool
-) -> tuple[np.ndarray, ...]: ...
-def load_uea_file(
-    path: str | os.PathLike[str],
-    *,
-    missing: str = "keep",
-    return_mask: bool = False,
-) -> tuple[np.ndarray, ...]:
+    path: str | os.PathLike[str], *, missing: str = "keep"
+) -> LabelledSeries:
     r"""Read one ``.ts`` or ``.arff`` file of the UEA (or UCR) archive.
 
     Parameters
@@ -670,17 +643,16 @@ def load_uea_file(
     missing : {"keep", "pad", "resample"}, default="keep"
         The missing-value policy, as in :func:`load_uea`. Variable-length cases
         are right-padded with NaN to the longest case of this file first.
-    return_mask : bool, default=False
-        Also return the mask of the values present in the file.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_channels, n_timesteps), float32
-        The cases in file order.
-    y : ndarray of shape (n_samples,)
-        int64 when every label is an integral number, else str.
-    mask : ndarray of bool of the same shape as X
-        Only with ``return_mask=True`` (see :func:`load_uea`).
+    LabelledSeries
+        The named tuple ``(X, y)``, as from :func:`tscl.datasets.load_ucr_file`:
+
+        X : ndarray of shape (n_samples, n_channels, n_timesteps), float32
+            The cases in file order.
+        y : ndarray of shape (n_samples,)
+            int64 when every label is an integral number, else str.
 
     Raises
     ------
@@ -688,6 +660,16 @@ def load_uea_file(
         If ``path`` does not exist.
     ValueError
         If the suffix is neither ``.ts`` nor ``.arff``, or as in :func:`load_uea`.
+
+    See Also
+    --------
+    load_uea : Both splits of a dataset.
+    tscl.datasets.fill_missing : The missing-value policies, and the masks.
+
+    Notes
+    -----
+    Masks: to know which values the file held, load with ``missing="keep"`` and
+    call ``fill_missing(X, policy, return_mask=True)``, as for :func:`load_uea`.
 
     Examples
     --------
@@ -699,20 +681,22 @@ def load_uea_file(
     ...     "@attribute t0 numeric\n@attribute t1 numeric\n@end relationalAtt\n"
     ...     "@attribute class {1,2}\n@data\n'1,2\\n3,?',1\n'5,6\\n7,8',2\n"
     ... )
-    >>> X, y, mask = load_uea_file(path, return_mask=True)
-    >>> X[0], y, int(mask.sum())
+    >>> X, y = load_uea_file(path)
+    >>> X[0], y
     (array([[ 1.,  2.],
-           [ 3., nan]], dtype=float32), array([1, 2]), 7)
+           [ 3., nan]], dtype=float32), array([1, 2]))
+    >>> from tscl.datasets import fill_missing
+    >>> X_pad, mask = fill_missing(X, "pad", return_mask=True)
+    >>> X_pad[0], int(mask.sum())
+    (array([[1., 2.],
+           [3., 3.]], dtype=float32), 7)
     """
     check_policy(missing, "missing", "load_uea_file")
-    return_mask = check_flag(return_mask, "return_mask", "load_uea_file")
     path = Path(path)
     cases, labels = _read_split(path)
-    X, mask = fill_missing(
+    X = fill_missing(
         _stack(cases, max(case.shape[1] for case in cases)),
         missing,
-        return_mask=True,
         source=path.name,
     )
-    y = _convert_labels(np.array(labels))
-    return (X, y, mask) if return_mask else (X, y)
+    return LabelledSeries(X, _convert_labels(np.array(labels)))

@@ -377,7 +377,7 @@ def test_vol_threshold_is_fitted_on_training_labels_only():
         ({"horizon": 0}, ValueError, "'horizon'.*>= 1"),
         ({"stride": 1.5}, TypeError, "'stride'"),
         ({"lookback": 1}, ValueError, "'lookback'.*>= 2"),
-        ({"normalize": "zscore"}, ValueError, "'past' or 'none'; got 'zscore'"),
+        ({"normalize": "zscore"}, ValueError, r"\['past', 'none'\]; got 'zscore'"),
         ({"window": 95, "horizon": 10}, ValueError, "too few for one window"),
         ({"train_end": "2001-01-02", "vol_threshold": 0.1}, ValueError, "not both"),
         ({"train_end": "2001-01-02"}, ValueError, "choose a later train_end"),

@@ -215,7 +215,10 @@ def test_argument_errors(folder):
         ptbxl.load_ptbxl(folder, sampling_rate=250)
     with pytest.raises(TypeError, match="sampling_rate must be 100 or 500"):
         ptbxl.load_ptbxl(folder, sampling_rate="100")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="labels must be one of 'superclass'"):
+    with pytest.raises(
+        ValueError,
+        match="'labels' parameter of load_ptbxl must be one of \\['superclass'",
+    ):
         ptbxl.load_ptbxl(folder, labels="super")
     for bad in (0, 11, [], [1, 2.5], True):
         with pytest.raises(ValueError, match="folds must be an int or a non-empty"):

@@ -6,9 +6,11 @@ fix.
 
 from __future__ import annotations
 
+import importlib
 import mmap
 import numbers
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -17,8 +19,10 @@ import torch
 __all__ = [
     "as_3d",
     "check_array_values",
+    "check_choice",
     "check_param",
     "check_tensor",
+    "import_optional",
     "resolve_name",
 ]
 
@@ -138,6 +142,102 @@ def check_count(
         interval=(minimum, None),
         closed="left",
     )
+
+
+def check_choice(
+    value: Any,
+    name: str,
+    choices: Collection[Any],
+    *,
+    owner: object | None = None,
+    hint: str = "",
+) -> None:
+    """Raise a clear ``ValueError`` unless ``value`` is one of ``choices``.
+
+    The check of every string option (``precision``, ``miner``, ``missing``,
+    ...); see :func:`check_param` for numbers.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The parameter's name, quoted in the message.
+    choices : collection
+        The accepted values, listed in the message in their own order.
+    owner : object or str, optional
+        The object (or its name) the parameter belongs to.
+    hint : str, default=""
+        A sentence appended to the message, e.g. when to use which choice.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not in ``choices`` (unhashable values included).
+
+    Examples
+    --------
+    >>> check_choice("bf16", "precision", ("fp32", "bf16", "fp16"))
+    >>> check_choice("bf17", "precision", ("fp32", "bf16"), owner="train")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'precision' parameter of train must be one of ['fp32', 'bf16']; \
+got 'bf17'.
+    """
+    try:
+        found = value in choices and not isinstance(value, bool)
+    except TypeError:  # unhashable, e.g. a list for a set of choices
+        found = False
+    if found:
+        return
+    message = (
+        f"The '{name}' parameter{_owner_name(owner)} must be one of "
+        f"{list(choices)}; got {value!r}."
+    )
+    raise ValueError(f"{message} {hint}" if hint else message)
+
+
+def import_optional(module: str, extra: str, purpose: str) -> ModuleType:
+    """Import an optional dependency, or say which extra installs it.
+
+    The one place where tscl imports wfdb, tsaug or matplotlib, so that every
+    missing extra gives the same message and the same install command.
+
+    Parameters
+    ----------
+    module : str
+        The module to import, e.g. ``"wfdb"`` or ``"matplotlib.pyplot"``.
+    extra : str
+        The extra of tscl that installs it: ``"ecg"``, ``"tsaug"`` or ``"plot"``.
+    purpose : str
+        What needs it, for the message, e.g. ``"Reading WFDB records"``.
+
+    Returns
+    -------
+    module
+
+    Raises
+    ------
+    ImportError
+        If the module cannot be imported; the message names the package and
+        ``pip install 'tscl[extra]'``.
+
+    Examples
+    --------
+    >>> import_optional("json", "plot", "Nothing").__name__
+    'json'
+    >>> import_optional("no_such_module", "ecg", "Reading WFDB records")
+    Traceback (most recent call last):
+    ...
+    ImportError: Reading WFDB records needs no_such_module: pip install 'tscl[ecg]'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        package = module.split(".")[0]
+        raise ImportError(
+            f"{purpose} needs {package}: pip install 'tscl[{extra}]'"
+        ) from err
 
 
 def resolve_name(

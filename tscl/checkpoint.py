@@ -6,12 +6,13 @@ and scheduler state dicts, random-generator states, the history so far and a
 It is written by :func:`save_checkpoint` and read by :func:`load_checkpoint`;
 :func:`check_checkpoint_path` checks the path before any training starts.
 
-**Atomic write.** :func:`save_checkpoint` writes into a hidden temporary file in the
-same folder (``.<name>.<random>.tmp``), flushes it to disk with ``os.fsync`` and only
-then renames it onto the checkpoint with ``os.replace``, which is atomic on POSIX
-and Windows. A crash, a full disk or Ctrl-C while saving therefore leaves the
-previous checkpoint whole and removes the temporary file: the file at ``path`` is
-always either the old checkpoint or the new one, never half of one.
+**Atomic write.** :func:`save_checkpoint` writes through tscl's one atomic writer
+(``tscl._files.write_atomic``): a hidden temporary file in the same folder
+(``.<name>.<random>.tmp``), flushed to disk with ``os.fsync``, then renamed onto the
+checkpoint with ``os.replace``, which is atomic on POSIX and Windows.
+A crash, a full disk or Ctrl-C while saving therefore leaves the previous
+checkpoint whole and removes the temporary file: the file at ``path`` is always
+either the old checkpoint or the new one, never half of one.
 
 **Safe load.** :func:`load_checkpoint` reads with
 ``torch.load(..., weights_only=True)``, which only rebuilds tensors and plain Python
@@ -23,17 +24,15 @@ checkpoint from a newer tscl or from a run with other settings raises a
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import pickle
-import re
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from tscl import _files
 
 __all__ = [
     "FORMAT",
@@ -49,7 +48,6 @@ FORMAT_VERSION = 1
 # Values that torch.load(weights_only=True) rebuilds (checked in tests).
 _SCALARS = (str, bytes, int, float, complex, bool, type(None))
 _TORCH_VALUES = (torch.Tensor, torch.Size, torch.dtype, torch.device)
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _as_path(path: Any, owner: str) -> Path:
@@ -158,31 +156,6 @@ def _check_storable(value: Any, where: str) -> None:
         )
 
 
-def _file_mode(target: Path) -> int:
-    """Mode for the new file: the old checkpoint's, else 0o666 less the umask."""
-    with contextlib.suppress(OSError):
-        return target.stat().st_mode & 0o7777
-    umask = 0o022
-    with contextlib.suppress(OSError, ValueError, StopIteration):
-        status = Path("/proc/self/status").read_text().splitlines()
-        umask = int(next(s for s in status if s.startswith("Umask:")).split()[1], 8)
-    return 0o666 & ~umask
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Persist the rename; best effort (Windows cannot open a folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
     """Write a training checkpoint atomically.
 
@@ -243,42 +216,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
             f"Cannot save the checkpoint {target}: the folder {folder} does not "
             "exist. Nothing was written."
         )
-    mode = _file_mode(target)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, mode)  # mkstemp makes it private (0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-def _short_reason(err: Exception, path: Path) -> str:
-    """One line on why torch.load failed, without its advice to disable safety."""
-    text = _ANSI.sub("", str(err))
-    if isinstance(err, pickle.UnpicklingError):
-        detail = text.partition("WeightsUnpickler error:")[2]
-        lines = [line.strip() for line in detail.splitlines() if line.strip()]
-        reason = "it holds objects that safe, weights-only loading refuses"
-        return f"{reason}: {lines[0].split('. ')[0]}" if lines else reason
-    with contextlib.suppress(OSError):
-        if path.stat().st_size == 0:
-            return "the file is empty"
-    if isinstance(err, EOFError):
-        return "the file ends too early"
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return type(err).__name__
-    first = lines[0].split(". ")[0]
-    first = first if len(first) <= 160 else first[:157] + "..."
-    return f"{type(err).__name__}: {first}"
+    _files.write_atomic(target, lambda file: torch.save(payload, file))
 
 
 def _describe(obj: Any) -> str:
@@ -336,11 +274,11 @@ def _read(target: Path) -> Any:
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(target, map_location="cpu", weights_only=True)
     except Exception as err:
+        reason = _files.load_error_reason(err, target)
         raise ValueError(
-            f"{target} is not a readable tscl checkpoint "
-            f"({_short_reason(err, target)}): it may be truncated, corrupt or from "
-            "another program. Nothing was overwritten; delete it to start again, "
-            "or pass another checkpoint path."
+            f"{target} is not a readable tscl checkpoint ({reason}): it may be "
+            "truncated, corrupt or from another program. Nothing was overwritten; "
+            "delete it to start again, or pass another checkpoint path."
         ) from None
 
 

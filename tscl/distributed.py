@@ -1,4 +1,8 @@
-"""``torch.distributed`` helpers: process setup, gathering with gradients, ranks.
+"""Devices and ``torch.distributed``: device resolution, process setup, gathering.
+
+The lowest layer of tscl: it imports no other tscl module. :func:`resolve_device`
+is where every part of tscl (training, ``transform``, fine-tuning, the demo)
+turns ``device="auto"`` into a device, the local rank's GPU under ``torchrun``.
 
 tscl trains with :class:`~torch.nn.parallel.DistributedDataParallel` when it runs
 in several processes, e.g. under ``torchrun --nproc_per_node=N -m tscl pretrain
@@ -32,8 +36,8 @@ __all__ = [
     "gather_others",
     "is_main_process",
     "launched",
-    "local_device",
     "rank",
+    "resolve_device",
     "setup",
     "world_size",
 ]
@@ -124,7 +128,7 @@ def setup(device: str | torch.device = "auto") -> torch.device:
     >>> setup("cpu")  # a single process: nothing to join
     device(type='cpu')
     """
-    resolved = local_device(device)
+    resolved = resolve_device(device)
     if not launched() and not _active():
         return resolved
     if resolved.type == "cuda":
@@ -141,12 +145,14 @@ def setup(device: str | torch.device = "auto") -> torch.device:
     return resolved
 
 
-def local_device(device: str | torch.device = "auto") -> torch.device:
-    """Resolve ``device`` for this process: ``cuda`` is the local rank's GPU.
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Resolve ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` to a device.
 
-    Under a launcher, ``"auto"`` and ``"cuda"`` (without an index) mean
-    ``cuda:LOCAL_RANK``; elsewhere this is
-    :func:`tscl.training.resolve_device`. Nothing is initialised.
+    The one place where tscl picks a device: training, ``transform``,
+    fine-tuning and the demo all call it. ``"auto"`` picks CUDA when it is
+    available, else the CPU. Under a launcher such as ``torchrun``, ``"auto"``
+    and ``"cuda"`` (without an index) mean ``cuda:LOCAL_RANK``, this process's
+    own GPU. Nothing is initialised.
 
     Parameters
     ----------
@@ -160,17 +166,32 @@ def local_device(device: str | torch.device = "auto") -> torch.device:
     Raises
     ------
     ValueError
-        For a malformed device, CUDA on a machine without it, or fewer GPUs than
-        processes on this machine.
+        For a malformed name, a CUDA device on a machine without CUDA, or, under
+        a launcher, fewer GPUs than processes on this machine.
 
     Examples
     --------
-    >>> local_device("cpu")
+    >>> resolve_device("cpu")
     device(type='cpu')
+    >>> resolve_device("auto").type in ("cpu", "cuda")
+    True
     """
-    from tscl.training import resolve_device
-
-    resolved = resolve_device(device)
+    if isinstance(device, str) and device.lower() == "auto":
+        resolved = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    else:
+        try:
+            resolved = torch.device(device)
+        except (RuntimeError, TypeError):
+            raise ValueError(
+                f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'; "
+                f"got {device!r}."
+            ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was asked for but CUDA is not available here (torch "
+            f"{torch.__version__}). Use device='auto' or 'cpu', or install a CUDA "
+            "build of torch."
+        )
     if resolved.type != "cuda" or resolved.index is not None:
         return resolved
     if not launched() and not _active():

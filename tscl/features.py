@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tscl._validation import import_optional
+
 __all__ = ["RR_FEATURE_NAMES", "rr_features"]
 
 #: Column names of :func:`rr_features`; RR statistics are in seconds.
@@ -32,17 +34,6 @@ RR_FEATURE_NAMES = [
     "irregularity",
     "few_beats",
 ]
-
-
-def _import_processing() -> Any:
-    try:
-        from wfdb import processing
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "rr_features needs the wfdb package for R-peak detection: "
-            "pip install tscl[ecg]"
-        ) from exc
-    return processing
 
 
 def _detect_peaks(signal: np.ndarray, fs: float, processing: Any) -> np.ndarray:
@@ -132,7 +123,7 @@ def rr_features(signals: Sequence[np.ndarray] | np.ndarray, fs: float) -> np.nda
     """
     if not fs > 0:
         raise ValueError(f"fs must be a sampling rate > 0 in Hz; got {fs!r}.")
-    processing = _import_processing()
+    processing = import_optional("wfdb.processing", "ecg", "rr_features")
     rows = []
     for i, signal in enumerate(signals):
         x = np.asarray(signal, dtype=np.float64)

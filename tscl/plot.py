@@ -21,6 +21,7 @@ from tscl._validation import (
     check_array_values,
     check_count,
     check_param,
+    import_optional,
 )
 
 if TYPE_CHECKING:
@@ -117,19 +118,14 @@ def augmentations(
 
     Pass ``path="jitter.png"`` to save the figure as well.
     """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError(
-            "tscl.plot needs matplotlib: pip install 'tscl[plot]'"
-        ) from None
+    figure = import_optional("matplotlib.figure", "plot", "tscl.plot")
     series = _as_series(x)  # (channels, time)
     names = _check_options(aug, n_views, fs, channel_names, random_state, series)
     views = _make_views(series, aug, n_views, random_state)  # (n_views, channels, *)
     panels = [series.detach().cpu().double().numpy(), *views]
     same_length = all(p.shape[-1] == panels[0].shape[-1] for p in panels)
     size = figsize if figsize is not None else (8.0, 1.0 + 1.6 * len(panels))
-    fig = Figure(figsize=size, layout="constrained")
+    fig = figure.Figure(figsize=size, layout="constrained")
     axes = fig.subplots(len(panels), 1, sharex=same_length, sharey=True, squeeze=False)
     _draw(list(axes[:, 0]), panels, names, fs)
     fig.suptitle(title if title is not None else _short_repr(aug))

@@ -8,7 +8,7 @@ import numbers
 import torch
 from torch import Tensor
 
-from tscl._validation import check_count, check_param
+from tscl._validation import check_choice, check_count, check_param
 from tscl.augment._core import (
     Augmentation,
     _check_range,
@@ -258,11 +258,7 @@ class Permutation(Augmentation):
 
     def _check_params(self) -> None:
         check_count(self.max_segments, "max_segments", owner=self, minimum=2)
-        if self.segments not in ("random", "equal"):
-            raise ValueError(
-                "The 'segments' parameter of Permutation must be 'random' or 'equal'; "
-                f"got {self.segments!r}."
-            )
+        check_choice(self.segments, "segments", ("random", "equal"), owner=self)
 
     def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
         batch, channels, length = x.shape
@@ -460,11 +456,7 @@ class Masking(Augmentation):
 
     def _check_params(self) -> None:
         check_param(self.ratio, "ratio", owner=self, interval=(0, 1), closed="left")
-        if self.mode not in ("binomial", "continuous"):
-            raise ValueError(
-                "The 'mode' parameter of Masking must be 'binomial' or 'continuous'; "
-                f"got {self.mode!r}."
-            )
+        check_choice(self.mode, "mode", ("binomial", "continuous"), owner=self)
         check_count(self.n_spans, "n_spans", owner=self)
         check_param(self.per_channel, "per_channel", owner=self, kind=bool)
         check_param(self.value, "value", owner=self)

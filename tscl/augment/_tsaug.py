@@ -30,35 +30,22 @@ import numbers
 import sys
 import warnings
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from tscl._validation import check_param
+from tscl._validation import check_param, import_optional
 from tscl.augment._core import Augmentation
 
 __all__ = ["Tsaug", "as_augmentation"]
 
-_INSTALL_HINT = "pip install tsaug (or pip install 'tscl[tsaug]')"
 _EXAMPLE = "Tsaug(tsaug.AddNoise(scale=0.01))"
 _SEED_HIGH = 2**32  # np.random.RandomState accepts seeds in [0, 2**32)
 
 
 # ------------------------------------------------------------------- helpers
-
-
-def _import_tsaug() -> ModuleType:
-    """Import tsaug, or raise an ImportError that says how to install it."""
-    try:
-        import tsaug
-    except ImportError as err:
-        raise ImportError(
-            f"Tsaug needs the optional package tsaug; install it with {_INSTALL_HINT}."
-        ) from err
-    return tsaug
 
 
 def _is_tsaug(obj: Any) -> bool:
@@ -226,7 +213,7 @@ class Tsaug(Augmentation):
         return 1
 
     def _check_params(self) -> None:
-        tsaug = _import_tsaug()
+        tsaug = import_optional("tsaug", "tsaug", "Tsaug")
         if not _is_tsaug(self.augmenter):
             hint = (
                 " tscl augmentations need no wrapper; use it directly."

@@ -13,6 +13,8 @@ from typing import Literal, overload
 
 import numpy as np
 
+from tscl._validation import check_choice
+
 __all__ = ["MISSING_POLICIES", "fill_missing"]
 
 #: The values of the ``missing`` parameter of the loaders (``policy`` here).
@@ -26,11 +28,7 @@ def check_policy(value: object, name: str, owner: str) -> str:
             f"The '{name}' parameter of {owner} must be a str, one of 'keep', 'pad', "
             f"'resample'. Got {value!r} of type {type(value).__name__}."
         )
-    if value not in MISSING_POLICIES:
-        raise ValueError(
-            f"The '{name}' parameter of {owner} must be one of 'keep', 'pad', "
-            f"'resample'. Got {value!r}."
-        )
+    check_choice(value, name, MISSING_POLICIES, owner=owner)
     return value
 
 

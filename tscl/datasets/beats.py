@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
-from tscl._validation import check_param, flatten_names
+from tscl._validation import check_choice, check_param, flatten_names
 from tscl.datasets._common import _interpolate_nan, resample
 from tscl.datasets.ecg import (
     Channels,
@@ -216,15 +216,8 @@ def _check_segment_params(
     check_param(before, "before", owner="segment_beats", interval=(0, None),
                 closed="left")  # fmt: skip
     check_param(after, "after", owner="segment_beats", interval=(0, None))
-    for value, name, valid in (
-        (detector, "detector", DETECTORS),
-        (normalize, "normalize", (None, *NORMALIZE)),
-    ):
-        if value not in valid:
-            raise ValueError(
-                f"The '{name}' parameter of segment_beats must be one of "
-                f"{', '.join(repr(v) for v in valid)}. Got {value!r}."
-            )
+    check_choice(detector, "detector", DETECTORS, owner="segment_beats")
+    check_choice(normalize, "normalize", (None, *NORMALIZE), owner="segment_beats")
 
 
 def segment_beats(

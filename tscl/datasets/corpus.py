@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
+
+from tscl import _files
 
 __all__ = ["load_corpus", "write_corpus"]
 
@@ -125,19 +127,16 @@ def _check_chunk(
 def _finish_npy(
     tmp: Path, path: Path, shape: tuple[int, ...], dtype: np.dtype[Any]
 ) -> None:
-    """Write the ``.npy`` header and ``tmp``'s data, then rename it to ``path``."""
-    final = path.with_name(f".{path.name}.{os.getpid()}.npy")
+    """Write the ``.npy`` header and ``tmp``'s data to ``path``, atomically."""
     header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
-    try:
-        with final.open("wb") as out, tmp.open("rb") as raw:
-            np.lib.format.write_array_header_2_0(out, {**header, "shape": shape})
+
+    def write(out: IO[bytes]) -> None:
+        np.lib.format.write_array_header_2_0(out, {**header, "shape": shape})
+        with tmp.open("rb") as raw:
             while block := raw.read(_COPY_BYTES):
                 out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(final, path)
-    finally:
-        final.unlink(missing_ok=True)
+
+    _files.write_atomic(path, write)
 
 
 def load_corpus(path: str | os.PathLike[str]) -> np.memmap:

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.io
 from scipy.io.matlab import MatReadError
 
-from tscl._validation import flatten_names
+from tscl._validation import flatten_names, import_optional
 from tscl.datasets._common import (
     _interpolate_nan,
     resample,
@@ -35,13 +35,7 @@ Channels = int | str | Sequence[int | str] | None
 
 
 def _import_wfdb() -> Any:
-    try:
-        import wfdb
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Reading WFDB records needs the wfdb package: pip install tscl[ecg]"
-        ) from exc
-    return wfdb
+    return import_optional("wfdb", "ecg", "Reading WFDB records")
 
 
 def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:

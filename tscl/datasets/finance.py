@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tscl._validation import check_count, check_param
+from tscl._validation import check_choice, check_count, check_param
 
 __all__ = [
     "DATE_FORMATS",
@@ -210,11 +210,7 @@ def load_prices(
     >>> float(close[0])
     1228.099976
     """
-    if missing not in ("drop", "raise"):
-        raise ValueError(
-            f"The 'missing' parameter of load_prices must be 'drop' or 'raise'; got "
-            f"{missing!r}."
-        )
+    check_choice(missing, "missing", ("drop", "raise"), owner="load_prices")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Price file {path} does not exist.")
@@ -497,11 +493,13 @@ def return_windows(
     check_count(stride, "stride", owner=owner)
     lookback = window if lookback is None else lookback
     check_count(lookback, "lookback", owner=owner, minimum=2)
-    if normalize not in ("past", "none"):
-        raise ValueError(
-            f"The 'normalize' parameter of return_windows must be 'past' or 'none'; "
-            f"got {normalize!r}. Statistics of the whole series would leak the future."
-        )
+    check_choice(
+        normalize,
+        "normalize",
+        ("past", "none"),
+        owner="return_windows",
+        hint="Statistics of the whole series would leak the future.",
+    )
     r = np.asarray(returns, dtype=np.float64)
     if r.ndim not in (1, 2) or not np.all(np.isfinite(r)):
         raise ValueError(

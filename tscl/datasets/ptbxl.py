@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tscl._validation import flatten_names
+from tscl._validation import check_choice, flatten_names
 from tscl.datasets._common import _interpolate_nan, data_home
 from tscl.datasets.ecg import _import_wfdb
 
@@ -190,10 +190,7 @@ def _check_args(sampling_rate: Any, folds: Any, labels: Any) -> set[int] | None:
             f"(records100/, records500/); got {sampling_rate!r}. For another rate, "
             "load one and use tscl.datasets.resample."
         )
-    if labels not in LABELS:
-        raise ValueError(
-            f"labels must be one of {flatten_names(LABELS)}; got {labels!r}."
-        )
+    check_choice(labels, "labels", LABELS, owner="load_ptbxl")
     if folds is None:
         return None
     items = [folds] if isinstance(folds, numbers.Integral) else folds

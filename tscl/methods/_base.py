@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from tscl._validation import check_param
+from tscl._validation import check_choice, check_param
 
 __all__ = [
     "Method",
@@ -118,11 +118,7 @@ class MomentumTarget(nn.Module):
     ) -> None:
         super().__init__()
         check_param(momentum, "momentum", owner=self, interval=(0, 1), closed="both")
-        if schedule not in self.SCHEDULES:
-            raise ValueError(
-                f"The 'schedule' parameter of MomentumTarget must be one of "
-                f"{list(self.SCHEDULES)}; got {schedule!r}."
-            )
+        check_choice(schedule, "schedule", self.SCHEDULES, owner=self)
         self.momentum = momentum
         self.schedule = schedule
         self.net = copy.deepcopy(online)

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from tscl import distributed, encoders, losses
-from tscl._validation import check_count
+from tscl._validation import check_choice, check_count
 from tscl.methods._base import Method, projection_head
 
 __all__ = ["CLIP", "CLIPPair", "ChannelGroup", "PairEncoder", "Spectrum"]
@@ -267,11 +267,7 @@ class CLIP(Method):
         learn_temperature: bool = True,
     ) -> None:
         super().__init__()
-        if pairing not in self.PAIRINGS:
-            raise ValueError(
-                f"The 'pairing' parameter of CLIP must be one of "
-                f"{list(self.PAIRINGS)}; got {pairing!r}."
-            )
+        check_choice(pairing, "pairing", self.PAIRINGS, owner=self)
         rebuild, in_channels = (
             getattr(encoder, "rebuild", None),
             getattr(encoder, "in_channels", None),

@@ -1,0 +1,232 @@
+"""``train``: pretrain a method on series and return its history.
+
+It builds the rows and batches, the run's description (what a checkpoint must
+match), resumes from a checkpoint and drives one :class:`_Loop` epoch by epoch.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from tscl import checkpoint as checkpoints
+from tscl import distributed
+from tscl.methods import Method
+from tscl.training._batching import Rows, batches
+from tscl.training._config import TrainConfig
+from tscl.training._loop import ViewMaker, _Loop
+
+__all__ = ["stable_repr", "train"]
+
+#: Series per epoch on which collapse is measured.
+PROBE_SIZE = 256
+
+
+def train(
+    method: Method,
+    X: np.ndarray | Tensor,
+    views: ViewMaker,
+    config: TrainConfig,
+    *,
+    y: np.ndarray | None = None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    prepare: Callable[[Any], Any] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Pretrain ``method`` on ``X`` as ``config`` says and return the per-epoch history.
+
+    In several processes (:mod:`tscl.distributed`, e.g. under ``torchrun``) the
+    method is wrapped in DistributedDataParallel and each process trains on its
+    share of every batch; progress bars, warnings and checkpoints come from
+    rank 0 only.
+
+    Parameters
+    ----------
+    method : Method
+        The self-supervised method (owns the encoder); trained in place.
+    X : ndarray or Tensor of shape (n_samples, n_channels, n_timesteps)
+        Training series, float32 or float64 (trained in float32). A
+        memory-mapped array (e.g. from :func:`tscl.datasets.load_corpus`) is
+        read batch by batch and never copied into memory whole; a tensor stays
+        on its device (a GPU tensor is never copied to the host).
+    views : callable
+        ``views(batch, generator)`` returns two augmented views of a batch.
+    config : TrainConfig
+        Budget, optimiser, precision and checkpoints; checked first.
+    y : ndarray of shape (n_samples,), optional
+        Integer class codes, ``-1`` for unlabelled series; each batch's codes are
+        passed to ``method(x1, x2, labels)``. ``None`` calls ``method(x1, x2)``.
+    device : torch.device or str, default="cpu"
+        Where the model, the batches and the augmentations live.
+    seed : int, default=0
+        Seeds the shuffling and the augmentation generator.
+    prepare : callable, optional
+        ``prepare(rows) -> rows`` applied to the series before training, e.g. the
+        estimator's standardisation: to all of ``X`` at once, or to each batch
+        read from a memory map. It must act on each series on its own.
+    settings : dict, optional
+        Further settings (JSON-like values) a checkpoint must match to be
+        resumed, e.g. the estimator's parameters. The method's and the views'
+        ``repr``, the data's shape and checksum, ``config.resumable()`` and the
+        number of processes are always compared.
+
+    Returns
+    -------
+    dict
+        ``loss`` (mean per epoch, over all processes), ``epoch_time`` (seconds
+        per epoch, after the device has finished the epoch's work),
+        ``learning_rate`` (at the end of each epoch), ``n_steps``, and per
+        epoch the collapse measures of :func:`tscl.monitoring.collapse_metrics`
+        on the encoder's output for two views of up to 256 training series.
+
+    Raises
+    ------
+    TrainingError
+        If the loss becomes NaN or infinite (the message gives the epoch, the
+        step and the learning rate), or the device runs out of memory. A
+        checkpoint written before is kept.
+    ValueError
+        For a setting of ``config`` out of range, or a checkpoint that is
+        unreadable or from another run.
+    FileExistsError
+        If ``config.checkpoint`` exists and ``config.resume`` is false.
+
+    Warns
+    -----
+    tscl.monitoring.CollapseWarning
+        The first time the representation collapses (see
+        :class:`tscl.monitoring.CollapseMonitor`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from tscl.augment import Jitter, Views
+    >>> from tscl.encoders import CNN
+    >>> from tscl.methods import SimCLR
+    >>> X = np.random.default_rng(0).normal(size=(32, 1, 64)).astype(np.float32)
+    >>> model = SimCLR(CNN(1, out_dim=8, hidden_dim=8, depth=2), projection_dim=8)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     config = TrainConfig(n_epochs=2, batch_size=16,
+    ...                          checkpoint=f"{folder}/run.pt")
+    ...     history = train(model, X, Views(Jitter(0.1)), config)
+    >>> history["n_steps"], len(history["loss"])
+    (4, 2)
+    """
+    config.check(owner="train")
+    device = torch.device(device)
+    world, rank = distributed.world_size(), distributed.rank()
+    data = Rows(X, prepare, pin=device.type == "cuda")
+    if len(data) < 2 * world:
+        raise ValueError(
+            f"Training in {world} processes needs at least 2 series per process; "
+            f"got {len(data)} series. Use fewer processes or more data."
+        )
+    batch_size = min(config.batch_size, len(data) // world)
+    n_batches = len(batches(len(data), batch_size, torch.Generator(), rank, world))
+    loop = _Loop.build(method, views, device, n_batches * config.n_epochs, seed)
+    loop.configure(config)
+    run = dict(settings or {})
+    run |= _describe_run(method, views, data, y, config, batch_size)
+    path = None if config.checkpoint is None else Path(config.checkpoint)
+    if path is not None and config.resume and path.exists():
+        seed = loop.restore(checkpoints.load_checkpoint(path, run))
+    targets = None if y is None else torch.as_tensor(y, dtype=torch.long)
+    pick = torch.Generator().manual_seed(seed + 2)  # leaves the shuffling alone
+    probe = data.take(torch.randperm(len(data), generator=pick)[:PROBE_SIZE])
+    probe = probe.to(device)
+    bar = tqdm(
+        total=loop.total,
+        initial=loop.step,
+        disable=not config.verbose or rank != 0,
+        desc="pretraining",
+        unit="step",
+    )
+    with bar:
+        for epoch in range(loop.epoch, config.n_epochs):
+            start = time.perf_counter()
+            for index in batches(len(data), batch_size, loop.shuffle, rank, world):
+                batch = data.take(index).to(device, non_blocking=True)
+                labels = None
+                if targets is not None:
+                    labels = targets[index].to(device, non_blocking=True)
+                with loop.out_of_memory(epoch, batch_size):
+                    loop.train_step(batch, labels, epoch)
+                bar.update(1)
+                if loop.last_loss is not None:
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{loop.last_loss:.4f}")
+            with loop.out_of_memory(epoch, batch_size):
+                loop.flush()
+                _wait_for(device)  # the clock counts all of the epoch's work
+                loop.end_epoch(epoch, time.perf_counter() - start, probe, seed)
+            if path is not None and (
+                loop.epoch % config.checkpoint_every == 0
+                or loop.epoch == config.n_epochs
+            ):
+                loop.save(path, run, seed)
+    loop.history["n_steps"] = loop.step
+    method.eval()
+    return loop.history
+
+
+def _wait_for(device: torch.device) -> None:
+    """Wait until ``device`` has run everything queued (GPUs run asynchronously)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _describe_run(
+    method: Method,
+    views: ViewMaker,
+    data: Rows,
+    y: np.ndarray | None,
+    config: TrainConfig,
+    batch_size: int,
+) -> dict[str, Any]:
+    """Describe what a checkpoint must match to resume: the data, model, schedule."""
+    ends = data.take(torch.tensor([0, len(data) - 1])).cpu()
+    return {
+        "method": _fingerprint(method),
+        "views": _fingerprint(views),
+        "n_parameters": sum(p.numel() for p in method.parameters()),
+        "data_shape": [len(data), *ends.shape[1:]],
+        "data_checksum": zlib.crc32(ends.numpy().tobytes()),
+        "labels": y is not None,
+        **config.resumable(),
+        "batch_size": batch_size,  # as capped by the data
+        "world_size": distributed.world_size(),
+    }
+
+
+def stable_repr(value: Any) -> str:
+    """``repr(value)`` without memory addresses, the same in every process and run.
+
+    Parameters
+    ----------
+    value : object
+        Any object.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> stable_repr(object())
+    '<object object>'
+    """
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def _fingerprint(value: Any) -> str:
+    """Class name and a checksum of the settings, e.g. ``'SimCLR 1a2b3c4d'``."""
+    return f"{type(value).__name__} {zlib.crc32(stable_repr(value).encode()):08x}"

@@ -16,6 +16,7 @@ import torch.multiprocessing as mp
 
 from tscl import ContrastiveEncoder, distributed, training
 from tscl.augment import Jitter, Scaling, Views
+from tscl.training import _batching, _loop
 
 wfdb = pytest.importorskip("wfdb")
 
@@ -88,13 +89,13 @@ def _worker_train(rank: int, tmp: str, stop_after: int | None) -> dict[str, Any]
         model = _method(name)
         views = Views(Jitter(0.05) + Scaling(0.1), n=2)
         path = Path(tmp) / f"{name}.pt"
-        kwargs = dict(n_epochs=3, batch_size=4, learning_rate=1e-3, seed=3)
+        config = training.TrainConfig(
+            n_epochs=3, batch_size=4, checkpoint=path, resume=True
+        )
         if stop_after is not None:
             _stop_after_checkpoint(stop_after)
         try:
-            history = training.train(
-                model, X, views, checkpoint=path, resume=True, **kwargs
-            )
+            history = training.train(model, X, views, config, seed=3)
         except _Stopped:
             out[name] = "stopped"
             continue
@@ -107,15 +108,15 @@ class _Stopped(Exception):
 
 
 def _stop_after_checkpoint(epoch: int) -> None:
-    original = training._Loop.save
+    original = _loop._Loop.save
 
     def save(self: Any, *args: Any) -> None:
         original(self, *args)
         if self.epoch == epoch:
-            training._Loop.save = original  # type: ignore[method-assign]
+            _loop._Loop.save = original  # type: ignore[method-assign]
             raise _Stopped
 
-    training._Loop.save = save  # type: ignore[method-assign]
+    _loop._Loop.save = save  # type: ignore[method-assign]
 
 
 WORKERS = {"gradients": _worker_gradients, "train": _worker_train}
@@ -219,7 +220,7 @@ def test_batches_are_shared_without_overlap() -> None:
     shares = []
     for rank in range(3):
         generator.set_state(state)
-        shares.append(training._batches(20, 3, generator, rank, 3))
+        shares.append(_batching.batches(20, 3, generator, rank, 3))
     assert len({len(s) for s in shares}) == 1  # same number of steps everywhere
     for step in zip(*shares, strict=True):
         together = torch.cat(step)
@@ -271,11 +272,11 @@ def test_under_a_launcher_cuda_means_the_local_rank_gpu(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     for name in ("auto", "cuda"):
-        assert distributed.local_device(name) == torch.device("cuda", 1)
-    assert distributed.local_device("cuda:0") == torch.device("cuda", 0)
-    assert distributed.local_device("cpu") == torch.device("cpu")
+        assert distributed.resolve_device(name) == torch.device("cuda", 1)
+    assert distributed.resolve_device("cuda:0") == torch.device("cuda", 0)
+    assert distributed.resolve_device("cpu") == torch.device("cpu")
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(ValueError, match="LOCAL_RANK=1 has no GPU"):
-        distributed.local_device("cuda")
+        distributed.resolve_device("cuda")
     monkeypatch.delenv("WORLD_SIZE")
-    assert distributed.local_device("cuda") == torch.device("cuda")
+    assert distributed.resolve_device("cuda") == torch.device("cuda")

@@ -142,10 +142,35 @@ class NaNEncoder(nn.Module):
         return x.mean(dim=-1).repeat(1, 2) * self.scale * float("nan")
 
 
-def test_a_non_finite_loss_is_a_runtime_error():
+def test_a_non_finite_loss_is_a_training_error_counted_from_one():
+    # It was a plain RuntimeError naming "epoch 0", unlike pretraining's errors.
+    from tscl.training import TrainingError
+
     X, y = sines()
-    with pytest.raises(RuntimeError, match="epoch 0"):
+    with pytest.raises(TrainingError, match="at epoch 1, step 1 .*Lower learning_rate"):
         EncoderClassifier(init_encoder=NaNEncoder(), n_epochs=2).fit(X, y)
+
+
+def test_fine_tuning_resolves_its_device_like_pretraining(monkeypatch):
+    # It called training.resolve_device, which ignored LOCAL_RANK under torchrun.
+    from tscl import distributed
+
+    seen = []
+
+    def resolve(device):
+        seen.append(device)
+        return torch.device("cpu")
+
+    monkeypatch.setattr(distributed, "resolve_device", resolve)
+    X, y = sines()
+    clf = EncoderClassifier(
+        n_epochs=1,
+        device="cuda",
+        n_components=4,
+        encoder_params={"hidden_dim": 4, "depth": 1},
+    )
+    clf.fit(X, y).predict(X)
+    assert seen[:2] == ["cuda", "cuda"]
 
 
 def test_fine_tune_returns_probe_keys_from_a_fitted_contrastive_encoder():

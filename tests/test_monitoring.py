@@ -383,3 +383,23 @@ def test_non_numeric_power_raises_type_error():
     z = _randn(4, 3)
     with pytest.raises(TypeError, match="'t' parameter of uniformity"):
         uniformity(z, t="2")  # type: ignore[arg-type]
+
+
+def test_monitor_state_round_trips_and_keeps_the_warning_shown_once():
+    import warnings
+
+    monitor = CollapseMonitor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        monitor.update(torch.ones(8, 4), torch.ones(8, 4), epoch=1)
+    assert len(caught) == 1
+    restored = CollapseMonitor()
+    restored.load_state_dict(monitor.state_dict())
+    assert restored.history == monitor.history
+    assert (restored.epochs, restored.collapsed_epochs) == ([1], [1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        restored.update(torch.ones(8, 4), torch.ones(8, 4), epoch=2)
+    assert caught == []  # already warned before the checkpoint
+    with pytest.raises(ValueError, match="warned"):
+        restored.load_state_dict({"history": {}, "epochs": [], "collapsed_epochs": []})

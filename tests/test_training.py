@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from tscl.augment import Jitter, Scaling, Views, default_augmentation
+from tscl.distributed import resolve_device
 from tscl.encoders import CNN
 from tscl.methods import Method, SimCLR
-from tscl.training import resolve_device, train
+from tscl.training import TrainConfig, train
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
@@ -31,15 +32,10 @@ def _method(seed: int = 0, in_channels: int = 1) -> SimCLR:
     return SimCLR(encoder, projection_dim=8, temperature=0.5)
 
 
-def _train(method: Method, X: np.ndarray, **kwargs):
-    options = {
-        "n_epochs": 2,
-        "batch_size": 8,
-        "learning_rate": 3e-3,
-        "seed": 0,
-    }
-    options.update(kwargs)
-    return train(method, X, Views(Scaling(0.1) + Jitter(0.05)), **options)
+def _train(method: Method, X: np.ndarray, seed: int = 0, **kwargs):
+    settings = {"n_epochs": 2, "batch_size": 8, "learning_rate": 3e-3, **kwargs}
+    views = Views(Scaling(0.1) + Jitter(0.05))
+    return train(method, X, views, TrainConfig(**settings), seed=seed)
 
 
 def test_history_has_per_epoch_losses_and_step_count():
@@ -113,9 +109,7 @@ def test_loss_decreases_on_two_classes_of_sinusoids():
         _method(),
         X,
         Views(default_augmentation()),
-        n_epochs=6,
-        batch_size=16,
-        learning_rate=5e-3,
+        TrainConfig(n_epochs=6, batch_size=16, learning_rate=5e-3),
         seed=0,
     )
     losses = history["loss"]
@@ -223,9 +217,7 @@ def test_trains_on_cuda():
         method,
         _sinusoids(),
         Recording(default_augmentation()),
-        n_epochs=1,
-        batch_size=8,
-        learning_rate=1e-3,
+        TrainConfig(n_epochs=1, batch_size=8),
         device="cuda",
     )
     assert history["n_steps"] == 4
@@ -263,10 +255,8 @@ def test_each_batch_gets_the_labels_of_its_series():
         method,
         X,
         lambda batch, generator: [batch, batch],
+        TrainConfig(n_epochs=2, batch_size=6),
         y=y,
-        n_epochs=2,
-        batch_size=6,
-        learning_rate=1e-3,
     )
     assert len(method.seen) == 2 * 4  # 20 series in batches of 6, 6, 6 and 2
     for first_values, labels in method.seen:
@@ -322,11 +312,65 @@ def test_a_healthy_run_gives_no_collapse_warning():
 
 def test_collapse_probe_leaves_the_training_draws_alone(monkeypatch):
     """Monitoring must not change what is trained: same seed, same weights."""
-    import tscl.training
+    from tscl.training import _loop
 
     a, b = _method(), _method()
     _train(a, _sinusoids())
-    monkeypatch.setattr(tscl.training, "_measure", lambda *args: {})
+    monkeypatch.setattr(_loop, "_measure", lambda *args: {})
     _train(b, _sinusoids())
     for name, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[name]), name
+
+
+# ------------------------------------------------------------ TrainConfig
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "match"),
+    [
+        ({"n_epochs": 0}, ValueError, "'n_epochs' parameter of Owner"),
+        ({"batch_size": 2.5}, TypeError, "'batch_size' parameter of Owner"),
+        ({"learning_rate": -1.0}, ValueError, "'learning_rate'"),
+        ({"weight_decay": -1e-4}, ValueError, "'weight_decay'"),
+        ({"precision": "fp8"}, ValueError, r"one of \['fp32', 'bf16', 'fp16'\]"),
+        ({"compile": 1}, TypeError, "'compile'"),
+        ({"resume": "yes"}, TypeError, "'resume'"),
+        ({"checkpoint_every": 0}, ValueError, "'checkpoint_every'"),
+        ({"verbose": "loud"}, TypeError, "'verbose'"),
+        ({"checkpoint": 5}, TypeError, "str or os.PathLike"),
+    ],
+)
+def test_train_config_checks_every_setting_in_one_place(settings, error, match):
+    with pytest.raises(error, match=match):
+        TrainConfig(**settings).check(owner="Owner")
+
+
+def test_train_config_is_what_a_checkpoint_compares():
+    config = TrainConfig(n_epochs=3, batch_size=8, verbose=1, compile=True)
+    assert config.resumable() == {
+        "n_epochs": 3,
+        "batch_size": 8,
+        "learning_rate": 1e-3,
+        "weight_decay": 1e-4,
+        "precision": "fp32",
+    }
+
+
+def test_the_estimator_and_the_cli_share_the_training_defaults():
+    import inspect
+
+    from tscl import ContrastiveEncoder
+
+    defaults = TrainConfig()
+    signature = inspect.signature(ContrastiveEncoder).parameters
+    for name in ("n_epochs", "batch_size", "learning_rate", "precision", "compile"):
+        assert signature[name].default == getattr(defaults, name), name
+
+
+def test_epoch_time_waits_for_the_device(monkeypatch):
+    import tscl.training._train as module
+
+    waited = []
+    monkeypatch.setattr(module, "_wait_for", lambda device: waited.append(device))
+    _train(_method(), _sinusoids(), n_epochs=2)
+    assert waited == [torch.device("cpu")] * 2

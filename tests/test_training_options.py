@@ -14,7 +14,8 @@ from tscl.augment import Jitter, Scaling, Views
 from tscl.cli import main
 from tscl.encoders import CNN
 from tscl.methods import SimCLR
-from tscl.training import PRECISIONS, _batches, train
+from tscl.training import PRECISIONS, TrainConfig, train
+from tscl.training._batching import batches as _batches
 
 SETTINGS = {
     "n_components": 8,
@@ -87,31 +88,15 @@ def test_unknown_precision_names_the_choices(X, precision):
     with pytest.raises(ValueError, match=rf"precision.*{choices}; got {precision!r}"):
         ContrastiveEncoder(precision=precision, **SETTINGS).fit(X)
     with pytest.raises(ValueError, match=rf"{choices}; got {precision!r}"):
-        train(
-            _method(),
-            X,
-            _views(),
-            n_epochs=1,
-            batch_size=16,
-            learning_rate=1e-3,
-            precision=precision,
-        )
+        train(_method(), X, _views(), TrainConfig(n_epochs=1, precision=precision))
 
 
 @pytest.mark.parametrize("compile", ["yes", 1, None])
 def test_compile_must_be_a_bool(X, compile):
     with pytest.raises(TypeError, match="compile"):
         ContrastiveEncoder(compile=compile, **SETTINGS).fit(X)
-    with pytest.raises(TypeError, match=r"compile must be True or False"):
-        train(
-            _method(),
-            X,
-            _views(),
-            n_epochs=1,
-            batch_size=16,
-            learning_rate=1e-3,
-            compile=compile,
-        )
+    with pytest.raises(TypeError, match=r"'compile' parameter of train.*bool"):
+        train(_method(), X, _views(), TrainConfig(n_epochs=1, compile=compile))
 
 
 @pytest.mark.slow

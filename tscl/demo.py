@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold
 
-from tscl import augment, datasets, encoders, evaluation, features, training
-from tscl.estimator import ContrastiveEncoder, encode
+from tscl import augment, datasets, distributed, encoders, evaluation, features
+from tscl._validation import import_optional
+from tscl.estimator import ContrastiveEncoder
 
 __all__ = ["run_demo"]
 
@@ -165,12 +166,7 @@ def _plot(
     history: dict[str, Any], Z: np.ndarray, labels: np.ndarray, path: Path
 ) -> None:
     """Loss curve and a t-SNE map of the record embeddings, coloured by class."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(
-            "The demo's figure needs matplotlib: pip install tscl[plot]"
-        ) from None
+    matplotlib = import_optional("matplotlib", "plot", "The demo's figure")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.manifold import TSNE
@@ -235,7 +231,7 @@ def run_demo(
         Per-method fold scores, the table, timings and the PNG's path.
     """
     start = time.perf_counter()
-    training.resolve_device(device)  # a bad device fails before any work
+    distributed.resolve_device(device)  # a bad device fails before any work
     root = Path(data_dir) if data_dir is not None else datasets.shipped_data_dir()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -287,7 +283,7 @@ def run_demo(
             model.transform(windows), owner, len(labels)
         ),
         "random-init CNN + linear probe": _per_record(
-            encode(random_encoder, model._standardize(windows), device),
+            encoders.encode(random_encoder, model._standardize(windows), device),
             owner,
             len(labels),
         ),
@@ -319,7 +315,7 @@ def run_demo(
     )
     say(
         f"\nFigure: {png.resolve()}\nWall time: {wall:.0f} s on "
-        f"{training.resolve_device(device)} "
+        f"{distributed.resolve_device(device)} "
         f"(pretraining {pretrain_time:.0f} s)."
     )
     return summary

@@ -524,6 +524,55 @@ class CollapseMonitor:
             f"rank_threshold={self.rank_threshold})"
         )
 
+    def state_dict(self) -> dict[str, Any]:
+        """Return what the monitor has recorded, for a checkpoint.
+
+        Returns
+        -------
+        dict
+            ``history``, ``epochs``, ``collapsed_epochs`` and ``warned``
+            (whether the warning was shown), as plain lists, dicts and bools.
+
+        Examples
+        --------
+        >>> monitor = CollapseMonitor()
+        >>> _ = monitor.update(torch.eye(4), torch.eye(4), epoch=0)
+        >>> other = CollapseMonitor()
+        >>> other.load_state_dict(monitor.state_dict())
+        >>> other.epochs, other.history == monitor.history
+        ([0], True)
+        """
+        return {
+            "history": {key: list(values) for key, values in self.history.items()},
+            "epochs": list(self.epochs),
+            "collapsed_epochs": list(self.collapsed_epochs),
+            "warned": self._warned,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, e.g. when a run resumes.
+
+        Parameters
+        ----------
+        state : dict
+            The output of :meth:`state_dict`.
+
+        Raises
+        ------
+        ValueError
+            If ``state`` lacks one of its keys.
+        """
+        missing = {"history", "epochs", "collapsed_epochs", "warned"} - set(state)
+        if missing:
+            raise ValueError(
+                f"A CollapseMonitor state needs the keys {sorted(missing)}; got "
+                f"{sorted(state)}. Pass the output of CollapseMonitor.state_dict()."
+            )
+        self.history = {key: list(values) for key, values in state["history"].items()}
+        self.epochs = list(state["epochs"])
+        self.collapsed_epochs = list(state["collapsed_epochs"])
+        self._warned = bool(state["warned"])
+
     def update(self, z1: Tensor, z2: Tensor, epoch: int) -> dict[str, float]:
         """Compute and record the metrics of one epoch; warn on first collapse.
 

@@ -21,9 +21,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from tscl import encoders, training
+from tscl import distributed, encoders, training
+from tscl._series import SeriesMixin
 from tscl._validation import check_count, check_param
-from tscl.estimator import SeriesMixin, encode
 from tscl.evaluation._metrics import scores
 
 __all__ = ["EncoderClassifier", "fine_tune"]
@@ -145,7 +145,12 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        self._check_training_params()
+        training.TrainConfig(
+            n_epochs=self.n_epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+        ).check(owner=self)
+        check_count(self.n_components, "n_components", owner=self)
         check_param(self.freeze_encoder, "freeze_encoder", owner=self, kind=bool)
         if self.validation_fraction is not None:
             check_param(
@@ -189,8 +194,9 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         ------
         ValueError
             If ``y`` is None, a parameter is out of range or ``X`` holds NaN.
-        RuntimeError
-            If the training loss becomes NaN or infinite.
+        tscl.training.TrainingError
+            If the training loss becomes NaN or infinite (a ``RuntimeError``;
+            the message names the epoch, counted from 1, and the step).
         """
         self._check_params()
         if y is None:
@@ -206,7 +212,7 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         split = _validation_split(target.numpy(), self.validation_fraction, seed)
         self.validation_indices_ = split[1]
         self._fit_standardization(X3[split[0]])
-        device = training.resolve_device(self.device)
+        device = distributed.resolve_device(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build(X3.shape[1], len(self.classes_)).to(device)
@@ -225,7 +231,9 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         """Class probabilities of shape ``(n_samples, n_classes)``."""
         check_is_fitted(self)
         X3, _ = self._validate(X, reset=False)
-        logits = encode(self.model_, self._standardize(X3), self.device)
+        logits = encoders.encode(
+            self.model_, X3, self.device, prepare=self._standardize
+        )
         return torch.softmax(torch.from_numpy(logits), dim=1).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
@@ -282,12 +290,12 @@ def _fit_supervised(
     (seed, device), (train, val) = where, split
     batch_size = min(params.batch_size, len(train))
     steps = -(-len(train) // batch_size) * params.n_epochs
-    optimizer = torch.optim.AdamW(
+    optimizer, scheduler = training.make_optimizer(
         [p for p in model.parameters() if p.requires_grad],
-        lr=params.learning_rate,
-        weight_decay=1e-4,
+        params.learning_rate,
+        training.TrainConfig.weight_decay,
+        steps,
     )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     step = _Step(model, optimizer, scheduler, weight, device, params.freeze_encoder)
     shuffle = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_macro_f1": []}
@@ -338,17 +346,13 @@ class _Step:
         if self.frozen:
             self.model[0].eval()  # type: ignore[index]
         losses = []
-        for index in batches:
+        for step, index in enumerate(batches, start=1):
             logits = self.model(data[0][index].to(self.device))
             loss = F.cross_entropy(
                 logits, data[1][index].to(self.device), weight=self.weight
             )
-            if not torch.isfinite(loss):
-                lr = self.optimizer.param_groups[0]["lr"]
-                raise RuntimeError(
-                    f"EncoderClassifier's loss became {loss.item()} at epoch "
-                    f"{epoch} (learning rate {lr:.3g}). Lower learning_rate."
-                )
+            lr = self.optimizer.param_groups[0]["lr"]
+            training.check_loss(loss.item(), epoch + 1, step, lr, "EncoderClassifier's")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()

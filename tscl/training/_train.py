@@ -29,6 +29,9 @@ __all__ = ["stable_repr", "train"]
 
 #: Series per epoch on which collapse is measured.
 PROBE_SIZE = 256
+#: ``torch.profiler`` label of each epoch's steps (``"tscl.epoch.1"``, ...): the
+#: span that ``history["epoch_time"]`` times, for profiles of a fit.
+EPOCH_LABEL = "tscl.epoch."
 
 
 def train(
@@ -153,21 +156,24 @@ def train(
     )
     with bar:
         for epoch in range(loop.epoch, config.n_epochs):
-            start = time.perf_counter()
-            for index in batches(len(data), batch_size, loop.shuffle, rank, world):
-                batch = data.take(index).to(device, non_blocking=True)
-                labels = None
-                if targets is not None:
-                    labels = targets[index].to(device, non_blocking=True)
+            with torch.profiler.record_function(f"{EPOCH_LABEL}{epoch + 1}"):
+                start = time.perf_counter()
+                for index in batches(len(data), batch_size, loop.shuffle, rank, world):
+                    batch = data.take(index).to(device, non_blocking=True)
+                    labels = None
+                    if targets is not None:
+                        labels = targets[index].to(device, non_blocking=True)
+                    with loop.out_of_memory(epoch, batch_size):
+                        loop.train_step(batch, labels, epoch)
+                    bar.update(1)
+                    if loop.last_loss is not None:
+                        bar.set_postfix(epoch=epoch + 1, loss=f"{loop.last_loss:.4f}")
                 with loop.out_of_memory(epoch, batch_size):
-                    loop.train_step(batch, labels, epoch)
-                bar.update(1)
-                if loop.last_loss is not None:
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{loop.last_loss:.4f}")
+                    loop.flush()
+                    _wait_for(device)  # the clock counts all of the epoch's work
+                    seconds = time.perf_counter() - start
             with loop.out_of_memory(epoch, batch_size):
-                loop.flush()
-                _wait_for(device)  # the clock counts all of the epoch's work
-                loop.end_epoch(epoch, time.perf_counter() - start, probe, seed)
+                loop.end_epoch(epoch, seconds, probe, seed)
             if path is not None and (
                 loop.epoch % config.checkpoint_every == 0
                 or loop.epoch == config.n_epochs

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tscl import ContrastiveEncoder, estimator
+from tscl import ContrastiveEncoder, _series
 from tscl import _validation as validation
 from tscl.datasets import load_corpus, write_corpus
 
@@ -88,11 +88,11 @@ def test_load_corpus_errors(tmp_path):
 
 def test_chunked_checks_and_statistics_match_the_whole_array(monkeypatch):
     X = np.random.default_rng(1).normal(3.0, 2.0, size=(50, 3, 40))
-    mean, scale = estimator._channel_stats(X)
+    mean, scale = _series.channel_stats(X)
     monkeypatch.setattr(validation, "CHUNK_ELEMENTS", 7 * 3 * 40)
-    monkeypatch.setattr(estimator, "CHUNK_ELEMENTS", 7 * 3 * 40)
+    monkeypatch.setattr(_series, "CHUNK_ELEMENTS", 7 * 3 * 40)
     assert len(list(validation.chunks(X))) == 8  # 7 series per block
-    chunked_mean, chunked_scale = estimator._channel_stats(X)
+    chunked_mean, chunked_scale = _series.channel_stats(X)
     np.testing.assert_allclose(chunked_mean, mean, rtol=1e-12)
     np.testing.assert_allclose(chunked_scale, scale, rtol=1e-12)
     X[33, 2, 5] = np.nan
@@ -132,7 +132,7 @@ def test_fit_and_transform_on_a_memmap_equal_the_in_memory_result(tmp_path):
 def test_fit_on_a_memmap_never_copies_the_corpus(tmp_path, monkeypatch):
     X = np.random.default_rng(3).normal(size=(4096, 1, 128)).astype(np.float32)
     corpus = write_corpus(tmp_path / "c.npy", [X])  # 2 MiB on disk
-    for module in (validation, estimator):  # checks and statistics in 64 KiB blocks
+    for module in (validation, _series):  # checks and statistics in 64 KiB blocks
         monkeypatch.setattr(module, "CHUNK_ELEMENTS", 1 << 14)
     _fit(X[:32, :, :64])  # imports and caches outside the measurement
     peaks = {}

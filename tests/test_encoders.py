@@ -256,3 +256,68 @@ def test_rebuild_keeps_the_settings_and_reinitialises(cls):
         torch.equal(a, b)
         for a, b in zip(encoder.parameters(), same.parameters(), strict=True)
     )
+
+
+# ----------------------------------------------- settings, rebuild and encode
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+def test_settings_and_rebuild_need_nothing_from_the_subclass(cls):
+    import copy
+    import pickle
+
+    encoder = _build(cls, 2)
+    assert encoder.settings == _tiny_params(cls) | {
+        k: v.default
+        for k, v in inspect.signature(cls).parameters.items()
+        if k not in ("in_channels", "out_dim") and k not in _tiny_params(cls)
+    }
+    other = encoder.rebuild(3, 5)
+    assert type(other) is cls
+    assert (other.in_channels, other.out_dim) == (3, 5)
+    assert other.settings == encoder.settings
+    assert other(torch.randn(2, 3, 40)).shape == (2, 5)
+    assert copy.deepcopy(encoder).settings == encoder.settings
+    assert pickle.loads(pickle.dumps(encoder)).settings == encoder.settings
+
+
+def test_a_new_encoder_subclass_gets_settings_for_free():
+    class Tiny(Encoder):
+        def __init__(self, in_channels: int, out_dim: int = 4, width: int = 3):
+            super().__init__()
+            self.in_channels, self.out_dim = in_channels, out_dim
+            self.conv = nn.Conv1d(in_channels, width, 1)
+            self.head = nn.Conv1d(width, out_dim, 1)
+
+        def forward_features(self, x):
+            return self.conv(x)
+
+        def timestamps(self, features):
+            return self.head(features)
+
+        def pool(self, features):
+            return self.timestamps(features).mean(dim=2)
+
+    assert Tiny(2, width=7).settings == {"width": 7}
+    assert Tiny(2, width=7).rebuild(1, 2).conv.out_channels == 7
+
+
+@pytest.mark.parametrize("cls", ALL_ENCODERS, ids=IDS)
+@pytest.mark.parametrize("level", ["instance", "timestamp"])
+def test_encode_gives_each_row_the_same_bits_whatever_else_is_encoded(cls, level):
+    # Chunks of one fixed shape: float32 kernels that pick other paths for other
+    # batch sizes made rows differ by up to 4e-7 between subsets.
+    import numpy as np
+
+    from tscl.encoders import encode
+
+    encoder = _build(cls, 3)
+    X = np.random.default_rng(0).normal(size=(45, 3, 48)).astype(np.float32)
+    whole = encode(encoder, X, level=level)
+    for rows in (slice(0, 1), slice(7, 12), slice(13, 45), slice(44, 45)):
+        np.testing.assert_array_equal(
+            encode(encoder, X[rows], level=level), whole[rows]
+        )
+    order = np.random.default_rng(1).permutation(45)
+    np.testing.assert_array_equal(encode(encoder, X[order], level=level), whole[order])
+    np.testing.assert_array_equal(encode(encoder, X, batch_size=8, level=level), whole)

@@ -341,7 +341,9 @@ def test_timestamp_level_transform():
     assert Zt.dtype == np.float32
     # the CNN's instance representation is the maximum over timestamps
     np.testing.assert_allclose(Zt.max(axis=1), enc.transform(X), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="level must be 'instance'"):
+    with pytest.raises(
+        ValueError, match="'level' parameter of ContrastiveEncoder must be one of"
+    ):
         enc.transform(X, level="patch")
 
 

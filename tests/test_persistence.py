@@ -263,26 +263,30 @@ def test_compose_of_tscl_augmentations_round_trips(tmp_path):
 
 
 def test_nested_combinators_round_trip_without_fitting(tmp_path):
-    from tscl.persistence import _augment_from_json, _augment_to_json
+    from tscl.augment import from_spec, to_spec
 
     augment = OneOf(
         [RandomApply(Flip(), p=0.3), Resample(rate_range=(0.9, 1.1)) + Jitter()],
         weights=[1.0, 2.0],
     )
-    spec = json.loads(json.dumps(_augment_to_json(augment)))
-    loaded = _augment_from_json(spec)
+    spec = json.loads(json.dumps(to_spec(augment)))
+    loaded = from_spec(spec)
     assert repr(loaded) == repr(augment)
     assert loaded.augmentations[1].augmentations[0].rate_range == (0.9, 1.1)
     for cls in AUGMENTATIONS.values():  # every registered class with defaults
-        spec = json.loads(json.dumps(_augment_to_json(cls())))
-        assert repr(_augment_from_json(spec)) == repr(cls())
+        spec = json.loads(json.dumps(to_spec(cls())))
+        assert repr(from_spec(spec)) == repr(cls())
 
 
-def test_a_combinator_holding_a_custom_callable_is_unrestorable():
-    from tscl.persistence import _augment_to_json
+def test_a_combinator_holding_a_custom_callable_is_unrestorable(tmp_path):
+    from tscl.augment import to_spec
 
-    spec = _augment_to_json(RandomApply(_jitter_by_hand))
-    assert set(spec) == {"unrestorable"}
+    with pytest.raises(TypeError, match="cannot be stored as data"):
+        to_spec(RandomApply(_jitter_by_hand))
+    estimator = _estimator(augment=RandomApply(_jitter_by_hand)).fit(_X())
+    estimator.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert set(config["params"]["augment"]) == {"unrestorable"}
 
 
 def test_single_augmentation_round_trips(tmp_path):
@@ -305,3 +309,37 @@ def test_config_that_parses_but_cannot_be_rebuilt_is_a_value_error(saved, edit, 
     (saved / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=rf"does not describe a model.*{match}"):
         tscl.load(saved)
+
+
+@pytest.fixture
+def group_umask():
+    """A umask that lets the group read (0o027), restored afterwards."""
+    old = os.umask(0o027)
+    yield 0o027
+    os.umask(old)
+
+
+def test_saved_files_follow_the_umask_like_any_other_file(tmp_path, group_umask):
+    # Written through mkstemp, they were 0o600: a colleague could not read them.
+    _estimator().fit(_X()).save(tmp_path / "m")
+    for name in ("config.json", "encoder.pt", "history.json"):
+        mode = (tmp_path / "m" / name).stat().st_mode & 0o777
+        assert mode == 0o666 & ~group_umask, f"{name}: {oct(mode)}"
+
+
+def test_a_replaced_model_file_keeps_its_mode(tmp_path):
+    estimator = _estimator().fit(_X())
+    estimator.save(tmp_path / "m")
+    (tmp_path / "m" / "encoder.pt").chmod(0o644)
+    estimator.save(tmp_path / "m")
+    assert (tmp_path / "m" / "encoder.pt").stat().st_mode & 0o777 == 0o644
+
+
+def test_fitted_attributes_round_trip_without_a_list_in_persistence(tmp_path):
+    estimator = _estimator().fit(_X())
+    estimator.extra_statistic_ = np.array([1.5, 2.5])  # a new fitted attribute
+    estimator.save(tmp_path / "m")
+    loaded = tscl.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.extra_statistic_, [1.5, 2.5])
+    for name in ("n_features_in_", "n_channels_in_", "n_dims_in_"):
+        assert getattr(loaded, name) == getattr(estimator, name)

@@ -17,10 +17,9 @@ Jitter(sigma=0.05)
 import importlib
 from types import ModuleType
 
-from tscl.estimator import ContrastiveEncoder
-from tscl.persistence import load
+from tscl._version import __version__
+from tscl.estimator import ContrastiveEncoder, load
 
-__version__ = "0.1.0"
 __all__ = ["ContrastiveEncoder", "__version__", "load"]
 
 _SUBMODULES = {

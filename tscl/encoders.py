@@ -12,14 +12,25 @@ class (``forward_features``, ``timestamps`` and ``pool``) and add it to
 
 from __future__ import annotations
 
+import copy
+import inspect
 import math
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl._validation import check_count, check_param, check_tensor, resolve_name
+from tscl import distributed
+from tscl._validation import (
+    check_choice,
+    check_count,
+    check_param,
+    check_tensor,
+    resolve_name,
+)
 
 __all__ = [
     "CNN",
@@ -27,19 +38,44 @@ __all__ = [
     "Encoder",
     "Transformer",
     "build_encoder",
+    "encode",
     "output_size",
     "timestamps",
 ]
 
 
 class Encoder(nn.Module):
-    """Base class: checks the input's channels and length, then encodes it."""
+    """Base class: checks the input's channels and length, then encodes it.
+
+    A subclass's ``__init__(in_channels, out_dim, **settings)`` only has to
+    build the network: the base class records the arguments it was called with,
+    so :attr:`settings` and :meth:`rebuild` work for every encoder.
+    """
 
     in_channels: int
     out_dim: int
     min_length: int = 1
     timestamp_stride: int = 1
-    settings: dict[str, Any]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Encoder:
+        """Create the module and record the arguments ``__init__`` is called with."""
+        self = super().__new__(cls)
+        if not args and not kwargs:  # copy and pickle restore the arguments later
+            return self
+        bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(list(bound.arguments.items())[1:])  # without self
+        object.__setattr__(self, "_arguments", arguments)  # before Module init
+        return self
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The constructor's arguments other than ``in_channels`` and ``out_dim``."""
+        arguments = self.__dict__.get("_arguments")
+        if arguments is None:  # pickled by tscl <= 0.1.0, which stored them
+            return dict(self.__dict__.get("settings", {}))
+        skip = ("in_channels", "out_dim")
+        return {k: v for k, v in arguments.items() if k not in skip}
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Return features of shape ``(batch, hidden_dim, time')``."""
@@ -201,11 +237,6 @@ class CNN(Encoder):
         if kernel_size % 2 == 0:
             raise ValueError(f"CNN needs an odd kernel_size; got {kernel_size}.")
         self.in_channels, self.out_dim = in_channels, out_dim
-        self.settings = {
-            "hidden_dim": hidden_dim,
-            "depth": depth,
-            "kernel_size": kernel_size,
-        }
         self.input = nn.Conv1d(in_channels, hidden_dim, 1)
         self.blocks = nn.Sequential(
             *(
@@ -291,13 +322,6 @@ class Transformer(Encoder):
                 f"hidden_dim={hidden_dim}, n_heads={n_heads}."
             )
         self.in_channels, self.out_dim = in_channels, out_dim
-        self.settings = {
-            "hidden_dim": hidden_dim,
-            "depth": depth,
-            "n_heads": n_heads,
-            "patch_size": patch_size,
-            "dropout": dropout,
-        }
         self.patch_size = self.min_length = self.timestamp_stride = patch_size
         self.embed = nn.Conv1d(in_channels, hidden_dim, patch_size, stride=patch_size)
         layer = nn.TransformerEncoderLayer(
@@ -409,8 +433,91 @@ def output_size(encoder: nn.Module) -> int:
     return out_dim
 
 
-#: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.
-ENCODERS: dict[str, type[Encoder]] = {"cnn": CNN, "transformer": Transformer}
+#: Input values per forward pass of :func:`encode` when it picks the chunk size.
+ENCODE_VALUES = 1 << 19
+#: Most series per forward pass of :func:`encode`.
+ENCODE_MAX_ROWS = 256
+
+
+def encode(
+    encoder: nn.Module,
+    X3: Any,
+    device: str | torch.device = "cpu",
+    batch_size: int | None = None,
+    level: str = "instance",
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Run ``encoder`` on ``X3`` in eval mode, in chunks of one fixed shape.
+
+    Every forward pass gets ``batch_size`` series (the last chunk is padded
+    with zeros and the padding dropped), so each series' representation is
+    computed by the same kernels whatever else is encoded with it: the output
+    for a row does not depend on how many rows are passed or where it sits
+    (scikit-learn's ``check_methods_subset_invariance``, bit for bit).
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps ``(batch, channels, time)`` to ``(batch, dim)``; left on its device
+        and in its mode.
+    X3 : ndarray of shape (n_samples, n_channels, n_timesteps)
+        Input series, in memory or memory-mapped.
+    device : str or torch.device, default="cpu"
+        Where to compute (see :func:`tscl.distributed.resolve_device`; under
+        ``torchrun``, ``"auto"`` is this process's GPU).
+    batch_size : int, optional
+        Series per forward pass. By default it depends only on the series'
+        shape: ``ENCODE_VALUES // (n_channels * n_timesteps)`` series, between 1
+        and ``ENCODE_MAX_ROWS``.
+    level : {"instance", "timestamp"}, default="instance"
+        ``encoder(x)``, or ``encoder.forward_timestamps(x)``.
+    prepare : callable, optional
+        ``prepare(rows) -> rows`` applied to each chunk of ``X3`` first (e.g. a
+        standardisation), so that a memory-mapped ``X3`` is never copied whole.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, dim), or (n_samples, dim, time') for timestamps
+        float32.
+
+    Examples
+    --------
+    >>> encoder = CNN(1, out_dim=8, hidden_dim=4, depth=1)
+    >>> X = np.random.default_rng(0).normal(size=(5, 1, 32)).astype(np.float32)
+    >>> Z = encode(encoder, X)
+    >>> Z.shape, bool((encode(encoder, X[2:3]) == Z[2:3]).all())
+    ((5, 8), True)
+    """
+    check_choice(level, "level", ("instance", "timestamp"), owner="encode")
+    n, channels, steps = X3.shape
+    size = batch_size or min(
+        max(ENCODE_VALUES // (channels * steps), 1), ENCODE_MAX_ROWS
+    )
+    check_count(size, "batch_size", owner="encode")
+    target = distributed.resolve_device(device)
+    model = (
+        encoder if _device_of(encoder) == target else copy.deepcopy(encoder).to(target)
+    )
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, n, size):
+            rows = np.asarray(X3[start : start + size])
+            rows = rows if prepare is None else prepare(rows)
+            chunk = torch.zeros((size, channels, steps), dtype=torch.float32)
+            chunk[: len(rows)] = torch.as_tensor(rows, dtype=torch.float32)
+            chunk = chunk.to(target)
+            z = model(chunk) if level == "instance" else timestamps(model, chunk)
+            out.append(z[: len(rows)].float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(out)
+
+
+def _device_of(module: nn.Module) -> torch.device:
+    """Return the device of a module's first parameter (the CPU if it has none)."""
+    first = next(module.parameters(), None)
+    return torch.device("cpu") if first is None else first.device
 
 
 def build_encoder(
@@ -463,3 +570,7 @@ def build_encoder(
         raise TypeError(
             f"Could not build {found.__name__} with encoder_params={params!r}: {err}"
         ) from None
+
+
+#: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.
+ENCODERS: dict[str, type[Encoder]] = {"cnn": CNN, "transformer": Transformer}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import numbers
-from collections.abc import Callable
+import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,127 +15,14 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from tscl import augment as augment_module
-from tscl import distributed, encoders, methods, training
-from tscl._validation import (
-    CHUNK_ELEMENTS,
-    as_3d,
-    check_count,
-    check_param,
-    chunks,
-    is_memmap,
-    resolve_name,
-)
+from tscl import distributed, encoders, methods, persistence, training
+from tscl._series import SeriesMixin
+from tscl._validation import check_choice, check_count, resolve_name
 
-__all__ = ["ContrastiveEncoder", "SeriesMixin", "encode"]
-
-
-class SeriesMixin:
-    """What tscl's estimators share: 3-D input, checks and standardisation.
-
-    Gives the ``three_d_array`` input tag, the checks of ``n_components``,
-    ``n_epochs``, ``batch_size`` and ``learning_rate``, input validation to
-    ``(n_samples, n_channels, n_timesteps)`` and a per-channel standardisation
-    learned in ``fit`` (``mean_``, ``scale_``).
-    """
-
-    n_components: int
-    n_epochs: int
-    batch_size: int
-    learning_rate: float
-    mean_: np.ndarray
-    scale_: np.ndarray
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()  # type: ignore[misc]
-        tags.input_tags.three_d_array = True
-        return tags
-
-    def _check_training_params(self) -> None:
-        for name in ("n_components", "n_epochs", "batch_size"):
-            check_count(getattr(self, name), name, owner=self)
-        check_param(self.learning_rate, "learning_rate", owner=self, interval=(0, None))
-
-    def _validate(
-        self, X: Any, *, reset: bool, y: Any = None
-    ) -> tuple[np.ndarray, Any]:
-        """Check ``X`` (and ``y``) and return ``X`` as a 3-D float array."""
-        dtype = getattr(X, "dtype", None)
-        if isinstance(dtype, np.dtype) and dtype.kind in "USV":
-            raise TypeError(
-                f"X must hold real numbers; got dtype {dtype}. Convert "
-                "it first, e.g. X.astype(np.float32)."
-            )
-        args = (X,) if y is None else (X, y)
-        try:
-            checked = validate_data(
-                self,
-                *args,
-                reset=reset,
-                allow_nd=True,
-                dtype=[np.float32, np.float64],
-                ensure_all_finite=False,
-            )
-        except ValueError as err:
-            if "could not convert" not in str(err):
-                raise
-            raise TypeError(
-                f"X must hold real numbers ({err}). Convert or drop the non-numeric "
-                "entries, then pass np.asarray(X, dtype=np.float32)."
-            ) from None
-        X, y = checked if y is not None else (checked, None)
-        if reset:
-            self.n_dims_in_ = X.ndim
-        return as_3d(X), y
-
-    def _validate_tensor(self, X: torch.Tensor, y: Any = None) -> torch.Tensor:
-        """Check a tensor given to ``fit`` without moving it off its device."""
-        if not X.is_floating_point():
-            raise TypeError(
-                f"X must hold real numbers; got a tensor of dtype {X.dtype}. Pass "
-                "X.float()."
-            )
-        if X.ndim not in (2, 3) or 0 in X.shape:
-            raise ValueError(
-                "X must have shape (n_samples, n_timesteps) or (n_samples, "
-                f"n_channels, n_timesteps); got a tensor of shape {tuple(X.shape)}."
-            )
-        if not bool(torch.isfinite(X).all()):
-            raise ValueError(
-                "X holds NaN or infinite values; fill or drop them first (see "
-                "tscl.datasets.fill_missing)."
-            )
-        if y is not None and len(y) != len(X):
-            raise ValueError(
-                f"X and y must have the same length; got {len(X)} series and "
-                f"{len(y)} labels."
-            )
-        self.n_features_in_ = X.shape[1]
-        self.n_dims_in_ = X.ndim
-        if hasattr(self, "feature_names_in_"):  # from an earlier fit on a table
-            del self.feature_names_in_
-        return X[:, None, :] if X.ndim == 2 else X
-
-    def _fit_standardization(self, X3: np.ndarray | torch.Tensor) -> None:
-        if isinstance(X3, torch.Tensor):
-            stats = [
-                torch.std_mean(X3[:, c].double(), correction=0)
-                for c in range(X3.shape[1])
-            ]
-            scale = np.array([float(std) for std, _ in stats])
-            self.mean_ = np.array([float(mean) for _, mean in stats])
-            self.scale_ = np.where(scale < 1e-12, 1.0, scale)
-            return
-        self.mean_, self.scale_ = _channel_stats(X3)
-
-    def _standardize(self, X3: Any) -> Any:
-        if isinstance(X3, torch.Tensor):
-            mean = torch.as_tensor(self.mean_, device=X3.device)[:, None]
-            scale = torch.as_tensor(self.scale_, device=X3.device)[:, None]
-            return ((X3 - mean) / scale).float()
-        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
+__all__ = ["ContrastiveEncoder", "load"]
 
 
 class ContrastiveEncoder(
@@ -151,10 +38,10 @@ class ContrastiveEncoder(
     Parameters
     ----------
     method : str or Method class, default="simclr"
-        Self-supervised method; a name in :data:`tscl.methods.METHODS`:
-        ``"simclr"``, ``"moco"``, ``"byol"``, ``"simsiam"``, ``"supcon"`` (uses
-        ``y``), ``"triplet"`` (uses ``y`` when given), ``"ts2vec"`` or
-        ``"clip"``. See the methods guide.
+        Self-supervised method: a name in :data:`tscl.methods.METHODS` or a
+        :class:`tscl.methods.Method` subclass. Methods whose ``label_use`` is
+        ``"required"`` learn from ``y`` (supervised contrastive), ``"optional"``
+        ones use it when given. See the methods guide.
     encoder : str or encoder class, default="cnn"
         Network; a name in :data:`tscl.encoders.ENCODERS`.
     augment : Augmentation, callable or tsaug augmenter, optional
@@ -275,21 +162,25 @@ class ContrastiveEncoder(
         self.checkpoint_every = checkpoint_every
         self.resume = resume
 
-    def _check_params(self) -> None:
-        self._check_training_params()
-        check_param(self.verbose, "verbose", owner=self, kind=(numbers.Integral, bool))
-        for flag in ("compile", "resume"):
-            check_param(getattr(self, flag), flag, owner=self, kind=bool)
-        check_count(self.checkpoint_every, "checkpoint_every", owner=self)
-        if self.precision not in training.PRECISIONS:
-            raise ValueError(
-                f"The 'precision' parameter of ContrastiveEncoder must be one of "
-                f"{list(training.PRECISIONS)}; got {self.precision!r}."
-            )
-        if self.checkpoint is not None:  # fail before any work
-            from tscl import checkpoint
+    def _train_config(self) -> training.TrainConfig:
+        """Return the training settings among the parameters (not yet checked)."""
+        return training.TrainConfig(
+            n_epochs=self.n_epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            precision=self.precision,
+            compile=self.compile,
+            checkpoint=self.checkpoint,
+            checkpoint_every=self.checkpoint_every,
+            resume=self.resume,
+            verbose=self.verbose,
+        )
 
-            checkpoint.check_checkpoint_path(self.checkpoint, self.resume)
+    def _check_params(self) -> training.TrainConfig:
+        """Check every parameter before any work; return the training settings."""
+        config = self._train_config()
+        config.check(owner=self)
+        check_count(self.n_components, "n_components", owner=self)
         for name in ("encoder_params", "method_params"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, dict):
@@ -300,6 +191,7 @@ class ContrastiveEncoder(
         resolve_name(self.encoder, encoders.ENCODERS, "encoder", "encoder")
         if self.augment is not None:
             augment_module.as_augmentation(self.augment)  # TypeError if unusable
+        return config
 
     def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
         """Pretrain the encoder on ``X`` (and ``y`` for methods that use labels).
@@ -325,7 +217,7 @@ class ContrastiveEncoder(
             If ``method="supcon"`` gets no ``y``, or ``y`` holds continuous
             values or does not match ``X``.
         """
-        self._check_params()
+        config = self._check_params()
         method_cls = methods.method_class(self.method)
         uses_y = method_cls.label_use != "ignored" and y is not None
         if method_cls.label_use == "required" and y is None:
@@ -365,25 +257,21 @@ class ContrastiveEncoder(
                 model,
                 X3,
                 augment_module.Views(aug, n=2),
+                config,
                 y=codes,
-                n_epochs=self.n_epochs,
-                batch_size=self.batch_size,
-                learning_rate=self.learning_rate,
                 device=device,
                 seed=seed,
-                verbose=self.verbose,
                 prepare=self._standardize,
-                precision=self.precision,
-                compile=self.compile,
-                checkpoint=self.checkpoint,
-                checkpoint_every=self.checkpoint_every,
-                resume=self.resume,
                 settings=self._run_settings(),
             )
-        self.encoder_ = model.encoder.cpu().eval()
+        self._set_fitted(model.encoder.cpu().eval(), n_channels)
+        return self
+
+    def _set_fitted(self, encoder: torch.nn.Module, n_channels: int) -> None:
+        """Keep the trained encoder; what ``fit`` and :func:`load` both end with."""
+        self.encoder_ = encoder
         self.n_channels_in_ = n_channels
         self._n_features_out = self.n_components
-        return self
 
     def _run_settings(self) -> dict[str, str]:
         """Return the parameters a checkpoint must match to resume this fit."""
@@ -456,11 +344,14 @@ n_components) for ``level="timestamp"``
         check_is_fitted(self)
         if isinstance(X, torch.Tensor):  # e.g. on a GPU: encoded from the host
             X = X.detach().cpu().numpy()
-        if level not in ("instance", "timestamp"):
-            raise ValueError(
-                f"level must be 'instance' (one vector per series) or 'timestamp' "
-                f"(one per timestep); got {level!r}."
-            )
+        check_choice(
+            level,
+            "level",
+            ("instance", "timestamp"),
+            owner=self,
+            hint="'instance' gives one vector per series, 'timestamp' one per "
+            "timestep.",
+        )
         if level == "timestamp" and _table_output(self) != "default":
             raise ValueError(
                 f"level='timestamp' returns a 3-D array, which set_output("
@@ -475,25 +366,21 @@ n_components) for ``level="timestamp"``
                 f"was fitted with {self.n_channels_in_}."
             )
         _check_length(X3.shape[2], self.encoder_, None)
-        Z = encode(
-            self.encoder_,
-            X3,
-            self.device,
-            batch_size=max(self.batch_size, 256),
-            level=level,
-            prepare=self._standardize,
+        Z = encoders.encode(
+            self.encoder_, X3, self.device, level=level, prepare=self._standardize
         )
         if level == "timestamp":  # (n, dim, steps) -> (n, time, dim)
             stride = int(getattr(self.encoder_, "timestamp_stride", 1))
             Z = Z.repeat(stride, axis=2)[:, :, : X3.shape[2]].transpose(0, 2, 1)
         return Z.astype(X3.dtype, copy=False)
 
-    def save(self, path: Any) -> ContrastiveEncoder:
+    def save(self, path: str | os.PathLike[str]) -> ContrastiveEncoder:
         """Write the fitted model to directory ``path`` in a format that runs no code.
 
         ``config.json`` holds the parameters and fitted statistics,
         ``encoder.pt`` the weights (read back with ``weights_only=True``) and
-        ``history.json`` the training history. See :func:`tscl.load`.
+        ``history.json`` the training history (:mod:`tscl.persistence`). See
+        :func:`tscl.load`.
 
         Parameters
         ----------
@@ -503,35 +390,155 @@ n_components) for ``level="timestamp"``
         Returns
         -------
         self : ContrastiveEncoder
-        """
-        from tscl import persistence
 
-        persistence.save(self, path)
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+        FileExistsError
+            If ``path`` is a file or a non-empty directory that is not a model.
+        TypeError
+            If a parameter cannot be stored safely (nothing is written).
+        """
+        check_is_fitted(self)
+        config = {"params": self._params_to_json(), "fitted": self._fitted_to_json()}
+        persistence.write(path, config, self.encoder_.state_dict(), self.history_)
         return self
 
+    def _params_to_json(self) -> dict[str, Any]:
+        """Return the parameters as JSON: registry names, view specs, no paths."""
+        params = self.get_params(deep=False)
+        params["method"] = _registry_name(params["method"], methods.METHODS, "method")
+        params["encoder"] = _registry_name(
+            params["encoder"], encoders.ENCODERS, "encoder"
+        )
+        try:
+            params["augment"] = (
+                None if self.augment is None else augment_module.to_spec(self.augment)
+            )
+        except TypeError:
+            params["augment"] = {"unrestorable": repr(self.augment)}
+        if not isinstance(params["random_state"], (int, type(None))):
+            params["random_state"] = None
+        params["checkpoint"], params["resume"] = None, False  # belong to one fit
+        return params
 
-def _channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation (1 where a channel is constant).
+    def _fitted_to_json(self) -> dict[str, Any]:
+        """Every fitted attribute (``name_``) but the encoder and the history."""
+        fitted = {}
+        for name, value in vars(self).items():
+            if name.startswith("_") or not name.endswith("_"):
+                continue
+            if name in ("encoder_", "history_"):
+                continue
+            fitted[name] = value.tolist() if isinstance(value, np.ndarray) else value
+        return fitted
 
-    Arrays above :data:`tscl._validation.CHUNK_ELEMENTS` values (and memory
-    maps) are reduced in blocks of series, two passes, so that no temporary
-    the size of ``X3`` is made.
+    @classmethod
+    def _from_files(
+        cls, files: persistence.ModelFiles, root: str
+    ) -> ContrastiveEncoder:
+        """Rebuild a fitted estimator from a model folder's contents."""
+        config = files.config
+        try:
+            params = dict(config["params"])
+            params["augment"] = _augment_from_json(params["augment"])
+            fitted = dict(config["fitted"])
+            fitted.setdefault("n_dims_in_", 3)  # tscl 0.1.0 did not store it
+            estimator = cls(**params)
+            with torch.random.fork_rng(devices=[]):  # building draws nothing we keep
+                model = estimator._build_model(int(fitted["n_channels_in_"]))
+                encoder = model.encoder  # a pair of encoders for CLIP
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(
+                f"{root}/config.json does not describe a model this tscl can "
+                f"rebuild ({type(err).__name__}: {err}); it may be damaged or "
+                "written by another version."
+            ) from None
+        try:
+            encoder.load_state_dict(files.weights)
+        except (RuntimeError, KeyError, TypeError) as err:
+            reason = " ".join(line.strip() for line in str(err).splitlines()[:2])
+            raise ValueError(
+                f"{root}/encoder.pt could not be read as this model's weights "
+                f"({reason})."
+            ) from None
+        for name, value in fitted.items():
+            setattr(estimator, name, _fitted_from_json(value))
+        estimator._set_fitted(encoder.eval(), estimator.n_channels_in_)
+        estimator.history_ = files.history
+        return estimator
+
+
+def load(path: str | os.PathLike[str]) -> ContrastiveEncoder:
+    """Read a model written by :meth:`ContrastiveEncoder.save` without running code.
+
+    Parameters
+    ----------
+    path : str or Path
+        The model directory.
+
+    Returns
+    -------
+    ContrastiveEncoder
+        Fitted, with the saved parameters and weights.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If ``path`` is not a tscl model directory or its files are damaged.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, tscl
+    >>> X = np.random.default_rng(0).normal(size=(16, 32))
+    >>> enc = tscl.ContrastiveEncoder(n_components=4, n_epochs=1, random_state=0,
+    ...                               encoder_params={"hidden_dim": 4, "depth": 1})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = enc.fit(X).save(d)
+    ...     np.allclose(tscl.load(d).transform(X), enc.transform(X))
+    True
     """
-    if not is_memmap(X3) and X3.size <= CHUNK_ELEMENTS:
-        mean = X3.mean(axis=(0, 2), dtype=np.float64)
-        scale = X3.std(axis=(0, 2), dtype=np.float64)
-    else:
-        count = X3.shape[0] * X3.shape[2]
-        total = np.zeros(X3.shape[1])
-        for block in chunks(X3):
-            total += block.sum(axis=(0, 2), dtype=np.float64)
-        mean = total / count
-        squares = np.zeros(X3.shape[1])
-        for block in chunks(X3):
-            squares += np.square(block - mean[:, None]).sum(axis=(0, 2))
-        scale = np.sqrt(squares / count)
-    scale[scale < 1e-12] = 1.0
-    return mean, scale
+    return ContrastiveEncoder._from_files(persistence.read(path), str(path))
+
+
+def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
+    """Return the registry name of a name or class; refuse an instance."""
+    if isinstance(value, str):
+        return value.lower()
+    for name, registered in registry.items():
+        if value is registered:
+            return name
+    raise TypeError(
+        f"Cannot save a model whose '{parameter}' is {value!r}: only names in "
+        f"{sorted(registry)} (or their classes) can be saved safely. Add your class "
+        f"to the registry or pickle the estimator instead. Nothing was written."
+    )
+
+
+def _augment_from_json(spec: Any) -> Any:
+    if spec is None:
+        return None
+    if "unrestorable" in spec:
+        warnings.warn(
+            f"The saved model was trained with augment={spec['unrestorable']}, which "
+            "cannot be stored safely; the loaded estimator has augment=None. Set it "
+            "again before refitting.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+    return augment_module.from_spec(spec)
+
+
+def _fitted_from_json(value: Any) -> Any:
+    """Return a stored fitted value: lists were arrays (of objects for strings)."""
+    if not isinstance(value, list):
+        return value
+    strings = any(isinstance(v, str) for v in value)
+    return np.asarray(value, dtype=object if strings else None)
 
 
 def _table_output(estimator: Any) -> str:
@@ -597,54 +604,3 @@ def _check_length(
             f"{view.shape[-1]}, shorter than the minimum of {view_min} of the "
             "encoder and method. Crop less or use a smaller patch_size."
         )
-
-
-def encode(
-    encoder: torch.nn.Module,
-    X3: np.ndarray,
-    device: str,
-    batch_size: int = 256,
-    level: str = "instance",
-    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> np.ndarray:
-    """Run ``encoder`` on ``X3`` in eval mode, in batches, and return a NumPy array.
-
-    Parameters
-    ----------
-    encoder : nn.Module
-        Maps ``(batch, channels, time)`` to ``(batch, dim)``; left on its device.
-    X3 : ndarray of shape (n_samples, n_channels, n_timesteps)
-        Input series.
-    device : str
-        Where to compute (``"auto"`` picks CUDA when available).
-    batch_size : int, default=256
-        Series per forward pass; the result does not depend on it.
-    level : {"instance", "timestamp"}, default="instance"
-        ``encoder(x)``, or ``encoder.forward_timestamps(x)``.
-    prepare : callable, optional
-        ``prepare(rows) -> rows`` applied to each batch of ``X3`` first (e.g. a
-        standardisation), so that a memory-mapped ``X3`` is never copied whole.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, dim), or (n_samples, dim, time') for timestamps
-        float32.
-    """
-    target = distributed.local_device(device)  # under torchrun, its own GPU
-    model = encoder if target.type == "cpu" else copy.deepcopy(encoder).to(target)
-    was_training = model.training
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(X3), batch_size):
-            rows = np.asarray(X3[start : start + batch_size])
-            rows = rows if prepare is None else prepare(rows)
-            chunk = torch.tensor(rows, dtype=torch.float32)
-            chunk = chunk.to(target)
-            if level == "instance":
-                z = model(chunk)  # (batch, dim)
-            else:
-                z = encoders.timestamps(model, chunk)  # (batch, dim, time')
-            out.append(z.float().cpu().numpy())
-    model.train(was_training)
-    return np.concatenate(out)

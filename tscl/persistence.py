@@ -1,220 +1,171 @@
-"""Save and load fitted encoders in a format that runs no code when read.
+"""The saved-model file format: a folder that runs no code when it is read.
 
-A model directory holds ``config.json`` (parameters, fitted statistics, versions),
-``encoder.pt`` (a weights-only state dict) and ``history.json``.
+A model folder holds ``config.json`` (what the model is: its parameters and fitted
+statistics, plus the format and the versions that wrote it), ``encoder.pt`` (a
+state dict read back with ``torch.load(..., weights_only=True)``) and
+``history.json`` (the training history). This module writes and reads those files
+and knows nothing of estimators: :meth:`tscl.ContrastiveEncoder.save` and
+:func:`tscl.load` convert a model to and from them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
-import tempfile
-import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple
 
-import numpy as np
 import torch
 
-from tscl import augment, encoders, methods
+from tscl import _files
+from tscl._version import __version__
 
-__all__ = ["load", "save"]
+__all__ = [
+    "FILES",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ModelFiles",
+    "check_target",
+    "read",
+    "write",
+]
 
 FORMAT = "tscl-model"
 FORMAT_VERSION = 1
 FILES = ("config.json", "encoder.pt", "history.json")
 
 
-def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
-    if isinstance(value, str):
-        return value.lower()
-    cls = value if isinstance(value, type) else None  # an instance's settings
-    for name, registered in registry.items():  # are not stored, so refuse it
-        if cls is registered:
-            return name
-    raise TypeError(
-        f"Cannot save a model whose '{parameter}' is {value!r}: only names in "
-        f"{sorted(registry)} (or their classes) can be saved safely. Add your class "
-        f"to the registry or pickle the estimator instead. Nothing was written."
-    )
+class ModelFiles(NamedTuple):
+    """What a model folder holds, as :func:`read` returns it."""
+
+    #: dict: ``format``, ``format_version``, ``tscl_version``, ``torch_version``
+    #: and whatever the writer stored (an estimator's ``params`` and ``fitted``).
+    config: dict[str, Any]
+    #: dict of str to Tensor: the encoder's state dict, on the CPU.
+    weights: dict[str, torch.Tensor]
+    #: dict: the training history (empty if the folder has none).
+    history: dict[str, Any]
 
 
-def _augment_registry() -> dict[str, type]:
-    return {**augment.AUGMENTATIONS, **augment.COMBINATORS}
-
-
-class _Unrestorable(Exception):
-    """An augmentation (or a member of one) that JSON cannot describe."""
-
-
-def _param_to_json(value: Any) -> Any:
-    if isinstance(value, augment.Augmentation):
-        return {"augmentation": _augment_spec(value)}
-    if isinstance(value, tuple):
-        return {"tuple": [_param_to_json(v) for v in value]}
-    if isinstance(value, list):
-        return [_param_to_json(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise _Unrestorable
-
-
-def _augment_spec(aug: Any) -> dict[str, Any]:
-    name = next((k for k, v in _augment_registry().items() if type(aug) is v), None)
-    if name is None:
-        raise _Unrestorable
-    params = aug.get_params(deep=False)
-    return {"class": name, "params": {k: _param_to_json(v) for k, v in params.items()}}
-
-
-def _augment_to_json(aug: Any) -> Any:
-    """Describe a tscl augmentation as JSON; anything else becomes unrestorable."""
-    if aug is None:
-        return None
-    try:
-        return _augment_spec(aug)
-    except _Unrestorable:
-        return {"unrestorable": repr(aug)}
-
-
-def _param_from_json(value: Any) -> Any:
-    if isinstance(value, dict) and "augmentation" in value:
-        return _augment_from_spec(value["augmentation"])
-    if isinstance(value, dict) and "tuple" in value:
-        return tuple(_param_from_json(v) for v in value["tuple"])
-    if isinstance(value, list):
-        return [_param_from_json(v) for v in value]
-    return value
-
-
-def _augment_from_spec(spec: dict[str, Any]) -> Any:
-    params = {k: _param_from_json(v) for k, v in spec["params"].items()}
-    name = "compose" if spec["class"] == "Compose" else spec["class"]  # tscl 0.1.0
-    if name == "compose":
-        params["augmentations"] = [
-            _augment_from_spec(a) if isinstance(a, dict) else a
-            for a in params["augmentations"]
-        ]
-    if isinstance(params.get("scale"), list):  # tscl 0.1.0 stored tuples as lists
-        params["scale"] = tuple(params["scale"])
-    return _augment_registry()[name](**params)
-
-
-def _augment_from_json(spec: Any) -> Any:
-    if spec is None:
-        return None
-    if "unrestorable" in spec:
-        warnings.warn(
-            f"The saved model was trained with augment={spec['unrestorable']}, which "
-            "cannot be stored safely; the loaded estimator has augment=None. Set it "
-            "again before refitting.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return None
-    return _augment_from_spec(spec)
-
-
-def _version() -> str:
-    from tscl import __version__
-
-    return __version__
-
-
-def _config(estimator: Any) -> dict[str, Any]:
-    params = estimator.get_params(deep=False)
-    params["method"] = _registry_name(params["method"], methods.METHODS, "method")
-    params["encoder"] = _registry_name(params["encoder"], encoders.ENCODERS, "encoder")
-    params["augment"] = _augment_to_json(params["augment"])
-    if not isinstance(params["random_state"], (int, type(None))):
-        params["random_state"] = None
-    params["checkpoint"], params["resume"] = None, False  # belong to one fit
-    fitted = {
-        "n_features_in_": estimator.n_features_in_,
-        "n_channels_in_": estimator.n_channels_in_,
-        "n_dims_in_": estimator.n_dims_in_,
-        "mean_": estimator.mean_.tolist(),
-        "scale_": estimator.scale_.tolist(),
-    }
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
-    config = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "tscl_version": _version(),
-        "torch_version": torch.__version__,
-        "params": params,
-        "fitted": fitted,
-    }
-    try:
-        json.dumps(config)
-    except TypeError as err:
-        raise TypeError(
-            f"Cannot save: a parameter is not JSON serialisable ({err}). "
-            "encoder_params and method_params must hold plain numbers, strings, "
-            "lists and dicts. Nothing was written."
-        ) from None
-    return config
-
-
-def _check_target(path: Path) -> None:
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(
-            f"{path} exists and is not a directory; choose another "
-            "path for the model. Nothing was written."
-        )
-    if path.is_dir():
-        extra = sorted(p.name for p in path.iterdir() if p.name not in FILES)
-        if extra and not (path / "config.json").exists():
-            raise FileExistsError(
-                f"{path} is a non-empty directory that is not a tscl model (it holds "
-                f"{extra[:3]}); refusing to write into it. Choose a new directory."
-            )
-
-
-def _write_atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def save(estimator: Any, path: str | os.PathLike[str]) -> None:
-    """Write a fitted :class:`~tscl.ContrastiveEncoder` to the directory ``path``.
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` can receive a model folder, before any work is done.
 
     Parameters
     ----------
-    estimator : ContrastiveEncoder
-        A fitted estimator.
-    path : str or Path
-        A new or empty directory, or a model directory to overwrite.
+    path : str or os.PathLike
+        A new or empty folder, or a model folder to overwrite.
+
+    Returns
+    -------
+    Path
 
     Raises
     ------
-    sklearn.exceptions.NotFittedError
-        If the estimator is not fitted.
     FileExistsError
-        If ``path`` is a file or a non-empty directory that is not a model.
-    TypeError
-        If a parameter cannot be stored safely (nothing is written).
-    """
-    from sklearn.utils.validation import check_is_fitted
+        If ``path`` is a file, or a non-empty folder that is not a model folder.
 
-    check_is_fitted(estimator)
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_target(Path(tempfile.mkdtemp()) / "model").name
+    'model'
+    """
     target = Path(path)
-    config = _config(estimator)
-    _check_target(target)
+    if target.exists() and not target.is_dir():
+        raise FileExistsError(
+            f"{target} exists and is not a directory; choose another "
+            "path for the model. Nothing was written."
+        )
+    if target.is_dir():
+        extra = sorted(p.name for p in target.iterdir() if p.name not in FILES)
+        if extra and not (target / "config.json").exists():
+            raise FileExistsError(
+                f"{target} is a non-empty directory that is not a tscl model (it "
+                f"holds {extra[:3]}); refusing to write into it. Choose a new "
+                "directory."
+            )
+    return target
+
+
+def write(
+    path: str | os.PathLike[str],
+    config: dict[str, Any],
+    weights: dict[str, torch.Tensor],
+    history: dict[str, Any],
+) -> None:
+    """Write a model folder: ``config.json``, ``encoder.pt`` and ``history.json``.
+
+    Each file is written atomically (:func:`tscl._files.write_atomic`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A new or empty folder, or a model folder to overwrite.
+    config : dict
+        JSON-ready description of the model; the format name and version and
+        the tscl and torch versions are added.
+    weights : dict of str to Tensor
+        The encoder's state dict (copied to the CPU).
+    history : dict
+        JSON-ready training history.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` is a file or a non-empty folder that is not a model folder.
+    TypeError
+        If ``config`` or ``history`` is not JSON serialisable; nothing is written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "model"
+    >>> write(folder, {"params": {}}, {"w": torch.ones(2)}, {"loss": [0.5]})
+    >>> sorted(p.name for p in folder.iterdir())
+    ['config.json', 'encoder.pt', 'history.json']
+    >>> read(folder).history
+    {'loss': [0.5]}
+    """
+    envelope = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tscl_version": __version__,
+        "torch_version": torch.__version__,
+    }
+    texts = {}
+    for name, data in (
+        ("config.json", {**envelope, **config}),
+        ("history.json", history),
+    ):
+        try:
+            texts[name] = json.dumps(data, indent=2).encode()
+        except TypeError as err:
+            raise TypeError(
+                f"Cannot save: {name} would hold a value that is not JSON "
+                f"serialisable ({err}). encoder_params and method_params must hold "
+                "plain numbers, strings, lists and dicts. Nothing was written."
+            ) from None
+    target = check_target(path)
     target.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in estimator.encoder_.state_dict().items()}
-    _write_atomic(target / "encoder.pt", lambda f: torch.save(state, f))
-    for name, data in (("history.json", estimator.history_), ("config.json", config)):
-        text = json.dumps(data, indent=2)
-        _write_atomic(target / name, lambda f, t=text: Path(f).write_text(t))
+    state = {k: v.detach().cpu() for k, v in weights.items()}
+    _files.write_atomic(target / "encoder.pt", lambda f: torch.save(state, f))
+    for name in ("history.json", "config.json"):
+        _files.write_atomic(target / name, _writer(texts[name]))
+
+
+def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
+    return lambda file: file.write(data)
+
+
+def _read_json(file: Path, what: str) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{file} is not valid JSON ({err}); the model directory is damaged "
+            f"({what}). Save the model again."
+        ) from None
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -227,12 +178,7 @@ def _read_config(path: Path) -> dict[str, Any]:
             "config.json. Pass a directory written by "
             "ContrastiveEncoder.save or `tscl pretrain --out`."
         )
-    try:
-        config = json.loads(config_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(
-            f"{config_file} is not valid JSON ({err}); the model directory is damaged."
-        ) from None
+    config = _read_json(config_file, "its configuration")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{config_file} is not a tscl model configuration.")
     if config.get("format_version", 0) > FORMAT_VERSION:
@@ -243,75 +189,44 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Read a model written by :meth:`ContrastiveEncoder.save` without running code.
+def read(path: str | os.PathLike[str]) -> ModelFiles:
+    """Read a model folder without running code from it.
 
     Parameters
     ----------
-    path : str or Path
-        The model directory.
+    path : str or os.PathLike
+        A folder written by :func:`write`.
 
     Returns
     -------
-    ContrastiveEncoder
-        Fitted, with the saved parameters and weights.
+    ModelFiles
+        ``config``, ``weights`` and ``history``.
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If ``path`` is not a tscl model directory or its files are damaged.
-
-    Examples
-    --------
-    >>> import tempfile, numpy as np, tscl
-    >>> X = np.random.default_rng(0).normal(size=(16, 32))
-    >>> enc = tscl.ContrastiveEncoder(n_components=4, n_epochs=1, random_state=0,
-    ...                               encoder_params={"hidden_dim": 4, "depth": 1})
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     _ = enc.fit(X).save(d)
-    ...     np.allclose(tscl.load(d).transform(X), enc.transform(X))
-    True
+        If ``path`` is not a model folder, was written by a newer tscl, or a
+        file is missing or damaged (the message names it).
     """
-    from tscl.estimator import ContrastiveEncoder
-
     root = Path(path)
     config = _read_config(root)
+    weights_file = root / "encoder.pt"
+    if not weights_file.is_file():
+        raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
     try:
-        params = dict(config["params"])
-        params["augment"] = _augment_from_json(params["augment"])
-        fitted = config["fitted"]
-        estimator = ContrastiveEncoder(**params)
-        with torch.random.fork_rng(devices=[]):  # building draws nothing we keep
-            encoder = estimator._build_model(fitted["n_channels_in_"]).encoder
-    except (KeyError, TypeError, ValueError) as err:
+        weights = torch.load(weights_file, map_location="cpu", weights_only=True)
+    except Exception as err:
         raise ValueError(
-            f"{root / 'config.json'} does not describe a model this tscl "
-            f"{_version()} can rebuild ({type(err).__name__}: {err}); it may be "
-            "damaged or written by another version."
+            f"{weights_file} could not be read as this model's weights "
+            f"({_files.load_error_reason(err, weights_file)})."
         ) from None
-    try:
-        state = torch.load(root / "encoder.pt", map_location="cpu", weights_only=True)
-        encoder.load_state_dict(state)
-    except FileNotFoundError:
+    if not isinstance(weights, dict):
         raise ValueError(
-            f"{root} has no encoder.pt; the model is incomplete."
-        ) from None
-    except (RuntimeError, EOFError, KeyError, TypeError, pickle.UnpicklingError) as err:
-        raise ValueError(
-            f"{root / 'encoder.pt'} could not be read as this model's "
-            f"weights ({str(err).splitlines()[0]})."
-        ) from None
-    estimator.encoder_ = encoder.eval()
-    estimator.mean_ = np.asarray(fitted["mean_"])
-    estimator.scale_ = np.asarray(fitted["scale_"])
-    estimator.n_features_in_ = fitted["n_features_in_"]
-    estimator.n_channels_in_ = fitted["n_channels_in_"]
-    estimator.n_dims_in_ = fitted.get("n_dims_in_", 3)
-    if "feature_names_in_" in fitted:
-        estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], object)
-    estimator._n_features_out = estimator.n_components
-    history = root / "history.json"
-    estimator.history_ = json.loads(history.read_text()) if history.exists() else {}
-    return estimator
+            f"{weights_file} holds a {type(weights).__name__}, not a state dict of "
+            "weights; the model directory is damaged."
+        )
+    history_file = root / "history.json"
+    history = _read_json(history_file, "its history") if history_file.exists() else {}
+    return ModelFiles(config, weights, history)

@@ -23,6 +23,9 @@ tests in ``tests/test_augment.py`` then cover it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from tscl._validation import resolve_name
 from tscl.augment._channels import ChannelDropout, ChannelShuffle, Rotation
 from tscl.augment._core import Augmentation, Compose, OneOf, RandomApply, Views
 from tscl.augment._ecg import (
@@ -82,6 +85,8 @@ __all__ = [
     "Views",
     "as_augmentation",
     "default_augmentation",
+    "from_spec",
+    "to_spec",
 ]
 
 
@@ -103,6 +108,123 @@ def default_augmentation() -> Augmentation:
     Compose(augmentations=[Crop(), Scaling(), Jitter()])
     """
     return Crop() + Scaling() + Jitter()
+
+
+def to_spec(augmentation: Augmentation) -> dict[str, Any]:
+    """Describe a registered augmentation (or composition) as JSON-ready data.
+
+    The inverse of :func:`from_spec`. Saved models store their views this way,
+    so that loading one never runs code from the file.
+
+    Parameters
+    ----------
+    augmentation : Augmentation
+        An instance of a class in :data:`AUGMENTATIONS` or :data:`COMBINATORS`,
+        whose parameters are numbers, strings, None, tuples, lists or such
+        augmentations.
+
+    Returns
+    -------
+    dict
+        ``{"class": name, "params": {...}}``; nested augmentations appear as
+        ``{"augmentation": spec}`` and tuples as ``{"tuple": [...]}``.
+
+    Raises
+    ------
+    TypeError
+        For an augmentation that is not registered, or a parameter that JSON
+        cannot hold.
+
+    Examples
+    --------
+    >>> spec = to_spec(Jitter(sigma=0.1) + Scaling())
+    >>> spec["class"], spec["params"]["augmentations"][0]["augmentation"]["class"]
+    ('compose', 'jitter')
+    >>> from_spec(spec)
+    Compose(augmentations=[Jitter(sigma=0.1), Scaling()])
+    """
+    registry = {**AUGMENTATIONS, **COMBINATORS}
+    name = next((k for k, v in registry.items() if type(augmentation) is v), None)
+    if name is None:
+        raise TypeError(
+            f"{augmentation!r} is not a registered tscl augmentation, so it cannot "
+            "be described as data. Register its class in tscl.augment.AUGMENTATIONS "
+            "or pickle the object instead."
+        )
+    params = augmentation.get_params(deep=False)
+    return {"class": name, "params": {k: _to_json(v) for k, v in params.items()}}
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Augmentation):
+        return {"augmentation": to_spec(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(
+        f"An augmentation parameter holds {value!r}, which cannot be stored as data "
+        "(numbers, strings, None, tuples, lists and augmentations can)."
+    )
+
+
+def from_spec(spec: dict[str, Any]) -> Augmentation:
+    """Build an augmentation from :func:`to_spec`'s description.
+
+    Parameters
+    ----------
+    spec : dict
+        ``{"class": name, "params": {...}}`` with a name in
+        :data:`AUGMENTATIONS` or :data:`COMBINATORS`.
+
+    Returns
+    -------
+    Augmentation
+
+    Raises
+    ------
+    ValueError
+        For a malformed spec or an unknown class name (the message lists the
+        valid ones).
+    TypeError
+        For parameters the class does not take.
+
+    Examples
+    --------
+    >>> from_spec({"class": "jitter", "params": {"sigma": 0.2}})
+    Jitter(sigma=0.2)
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("params", {}), dict):
+        raise ValueError(
+            f"An augmentation spec is a dict {{'class': name, 'params': {{...}}}}; "
+            f"got {spec!r}."
+        )
+    name = spec.get("class")
+    name = "compose" if name == "Compose" else name  # written by tscl 0.1.0
+    registry = {**AUGMENTATIONS, **COMBINATORS}
+    cls = resolve_name(name, registry, "augmentation", "class")
+    params = {k: _from_json(v) for k, v in spec.get("params", {}).items()}
+    if name == "compose":  # tscl 0.1.0 stored members without the wrapper
+        params["augmentations"] = [
+            from_spec(a) if isinstance(a, dict) else a
+            for a in params.get("augmentations", [])
+        ]
+    if isinstance(params.get("scale"), list):  # tscl 0.1.0 stored tuples as lists
+        params["scale"] = tuple(params["scale"])
+    augmentation: Augmentation = cls(**params)
+    return augmentation
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict) and "augmentation" in value:
+        return from_spec(value["augmentation"])
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(_from_json(v) for v in value["tuple"])
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 #: Every augmentation by name; each constructs with its defaults.

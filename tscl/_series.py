@@ -1,0 +1,154 @@
+"""What tscl's estimators share: 3-D input, its checks and standardisation.
+
+:class:`SeriesMixin` is the base of :class:`tscl.ContrastiveEncoder` and
+:class:`tscl.evaluation.EncoderClassifier`; it holds no training code, so that
+:mod:`tscl.evaluation` does not import the estimator module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils.validation import validate_data
+
+from tscl._validation import CHUNK_ELEMENTS, as_3d, chunks, is_memmap
+
+__all__ = ["SeriesMixin", "channel_stats"]
+
+
+class SeriesMixin:
+    """What tscl's estimators share: 3-D input, checks and standardisation.
+
+    Gives the ``three_d_array`` input tag, input validation to ``(n_samples,
+    n_channels, n_timesteps)`` and a per-channel standardisation learned in
+    ``fit`` (``mean_``, ``scale_``).
+    """
+
+    mean_: np.ndarray
+    scale_: np.ndarray
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.three_d_array = True
+        return tags
+
+    def _validate(
+        self, X: Any, *, reset: bool, y: Any = None
+    ) -> tuple[np.ndarray, Any]:
+        """Check ``X`` (and ``y``) and return ``X`` as a 3-D float array."""
+        dtype = getattr(X, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "USV":
+            raise TypeError(
+                f"X must hold real numbers; got dtype {dtype}. Convert "
+                "it first, e.g. X.astype(np.float32)."
+            )
+        args = (X,) if y is None else (X, y)
+        try:
+            checked = validate_data(
+                self,
+                *args,
+                reset=reset,
+                allow_nd=True,
+                dtype=[np.float32, np.float64],
+                ensure_all_finite=False,
+            )
+        except ValueError as err:
+            if "could not convert" not in str(err):
+                raise
+            raise TypeError(
+                f"X must hold real numbers ({err}). Convert or drop the non-numeric "
+                "entries, then pass np.asarray(X, dtype=np.float32)."
+            ) from None
+        X, y = checked if y is not None else (checked, None)
+        if reset:
+            self.n_dims_in_ = X.ndim
+        return as_3d(X), y
+
+    def _validate_tensor(self, X: torch.Tensor, y: Any = None) -> torch.Tensor:
+        """Check a tensor given to ``fit`` without moving it off its device."""
+        if not X.is_floating_point():
+            raise TypeError(
+                f"X must hold real numbers; got a tensor of dtype {X.dtype}. Pass "
+                "X.float()."
+            )
+        if X.ndim not in (2, 3) or 0 in X.shape:
+            raise ValueError(
+                "X must have shape (n_samples, n_timesteps) or (n_samples, "
+                f"n_channels, n_timesteps); got a tensor of shape {tuple(X.shape)}."
+            )
+        if not bool(torch.isfinite(X).all()):
+            raise ValueError(
+                "X holds NaN or infinite values; fill or drop them first (see "
+                "tscl.datasets.fill_missing)."
+            )
+        if y is not None and len(y) != len(X):
+            raise ValueError(
+                f"X and y must have the same length; got {len(X)} series and "
+                f"{len(y)} labels."
+            )
+        self.n_features_in_ = X.shape[1]
+        self.n_dims_in_ = X.ndim
+        if hasattr(self, "feature_names_in_"):  # from an earlier fit on a table
+            del self.feature_names_in_
+        return X[:, None, :] if X.ndim == 2 else X
+
+    def _fit_standardization(self, X3: np.ndarray | torch.Tensor) -> None:
+        if isinstance(X3, torch.Tensor):
+            stats = [
+                torch.std_mean(X3[:, c].double(), correction=0)
+                for c in range(X3.shape[1])
+            ]
+            scale = np.array([float(std) for std, _ in stats])
+            self.mean_ = np.array([float(mean) for _, mean in stats])
+            self.scale_ = np.where(scale < 1e-12, 1.0, scale)
+            return
+        self.mean_, self.scale_ = channel_stats(X3)
+
+    def _standardize(self, X3: Any) -> Any:
+        if isinstance(X3, torch.Tensor):
+            mean = torch.as_tensor(self.mean_, device=X3.device)[:, None]
+            scale = torch.as_tensor(self.scale_, device=X3.device)[:, None]
+            return ((X3 - mean) / scale).float()
+        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
+
+
+def channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation (1 where a channel is constant).
+
+    Parameters
+    ----------
+    X3 : ndarray of shape (n_samples, n_channels, n_timesteps)
+        The series, in memory or memory-mapped.
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_channels,), float64
+
+    Notes
+    -----
+    Arrays above :data:`tscl._validation.CHUNK_ELEMENTS` values (and memory
+    maps) are reduced in blocks of series, two passes, so that no temporary
+    the size of ``X3`` is made.
+
+    Examples
+    --------
+    >>> channel_stats(np.array([[[1.0, 3.0]], [[1.0, 3.0]]]))
+    (array([2.]), array([1.]))
+    """
+    if not is_memmap(X3) and X3.size <= CHUNK_ELEMENTS:
+        mean = X3.mean(axis=(0, 2), dtype=np.float64)
+        scale = X3.std(axis=(0, 2), dtype=np.float64)
+    else:
+        count = X3.shape[0] * X3.shape[2]
+        total = np.zeros(X3.shape[1])
+        for block in chunks(X3):
+            total += block.sum(axis=(0, 2), dtype=np.float64)
+        mean = total / count
+        squares = np.zeros(X3.shape[1])
+        for block in chunks(X3):
+            squares += np.square(block - mean[:, None]).sum(axis=(0, 2))
+        scale = np.sqrt(squares / count)
+    scale[scale < 1e-12] = 1.0
+    return mean, scale

@@ -185,3 +185,37 @@ def test_labels_from_npy_must_be_one_per_series(npy, tmp_path, capsys):
     assert "one label per series" in capsys.readouterr().err
     np.save(labels, np.arange(24) % 3)
     assert main([*argv, "--method", "triplet", "--labels", str(labels)]) == 0
+
+
+def test_embeddings_follow_the_umask(npy, tmp_path):
+    import os
+
+    model_dir = tmp_path / "model"
+    assert main(["pretrain", str(npy), "--out", str(model_dir), *FAST]) == 0
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "Z.npy"
+        assert main(["embed", str(model_dir), str(npy), "--out", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644  # was mkstemp's 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_pretrain_help_lists_the_registries_and_training_defaults(capsys):
+    from tscl.encoders import ENCODERS
+    from tscl.methods import METHODS
+    from tscl.training import TrainConfig
+
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name in (*METHODS, *ENCODERS):
+        assert name in text
+    from tscl.cli import _parser
+
+    pretrain = next(a for a in _parser()._actions if a.dest == "command")
+    defaults = pretrain.choices["pretrain"].parse_args(["x.npy", "--out", "m"])
+    assert defaults.epochs == TrainConfig().n_epochs
+    assert defaults.batch_size == TrainConfig().batch_size
+    assert defaults.learning_rate == TrainConfig().learning_rate

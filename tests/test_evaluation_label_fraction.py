@@ -213,3 +213,24 @@ def test_study_rejects_mismatched_lengths():
     Z_train, y_train, Z_test, y_test = blobs()
     with pytest.raises(ValueError, match="Z_test has 60 rows but y_test has 59"):
         label_fraction_study(Z_train, y_train, Z_test, y_test[:-1])
+
+
+def test_a_registered_probe_is_reachable_by_name(monkeypatch):
+    from tscl.evaluation import PROBES
+
+    calls = []
+
+    def nearest_mean(Z_train, y_train, Z_test, y_test):  # draws nothing
+        calls.append(len(Z_train))
+        return knn_probe(Z_train, y_train, Z_test, y_test, n_neighbors=1)
+
+    monkeypatch.setitem(PROBES, "nearest_mean", nearest_mean)
+    rng = np.random.default_rng(0)
+    Z, y = rng.normal(size=(40, 3)), np.repeat([0, 1], 20)
+    study = label_fraction_study(
+        Z, y, Z, y, fractions=(0.5,), seeds=(0, 1), probe="nearest_mean"
+    )
+    assert calls == [20, 20]
+    assert len(study["rows"]) == 2
+    with pytest.raises(ValueError, match="'nearest_mean'"):
+        label_fraction_study(Z, y, Z, y, probe="forest")

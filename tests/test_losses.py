@@ -1,12 +1,13 @@
 """Tests for tscl.losses: NT-Xent against a naive loop, and its known values."""
 
+import inspect
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from tscl.losses import NTXent, check_pair
+from tscl.losses import LOSSES, NTXent, Triplet, check_pair
 
 
 def _naive_ntxent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> float:
@@ -573,3 +574,92 @@ def test_extra_negatives_arguments_are_checked():
         CLIP()(z1, z2, negatives_a=z1)
     with pytest.raises(ValueError, match="negatives_b"):
         CLIP()(z1, z2, z1, z2[:, :3])
+
+
+# ------------------------------------------------------ every registered loss
+
+
+def _call(loss, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+    """``loss(z1, z2)``; a loss that requires labels gets one class per sample."""
+    labels = inspect.signature(loss.forward).parameters.get("labels")
+    if labels is not None and labels.default is inspect.Parameter.empty:
+        return loss(z1, z2, torch.arange(len(z1)))
+    return loss(z1, z2)
+
+
+def _inputs(cls, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    shape = (n, 8, 6) if getattr(cls, "per_timestep", False) else (n, 8)
+    return torch.randn(shape, generator=generator), torch.randn(
+        shape, generator=generator
+    )
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_has_finite_gradients_at_batch_size_two(name):
+    cls = LOSSES[name]
+    z1, z2 = (z.requires_grad_() for z in _inputs(cls, 2))
+    loss = _call(cls(), z1, z2)
+    assert loss.shape == ()
+    loss.backward()
+    assert torch.isfinite(z1.grad).all()
+    assert torch.isfinite(z2.grad).all()
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_prefers_matching_views(name):
+    cls = LOSSES[name]
+    z1, z2 = _inputs(cls, 8)
+    close = z1 + 0.01 * torch.randn(
+        z1.shape, generator=torch.Generator().manual_seed(1)
+    )
+    assert _call(cls(), z1, close) < _call(cls(), z1, z2)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_falls_under_a_few_steps(name):
+    cls = LOSSES[name]
+    a, b = (z.requires_grad_() for z in _inputs(cls, 8))
+    loss = cls()
+    optimizer = torch.optim.SGD([a, b], lr=0.5)
+    first = _call(loss, a, b).item()
+    for _ in range(20):
+        optimizer.zero_grad()
+        _call(loss, a, b).backward()
+        optimizer.step()
+    assert _call(loss, a, b).item() < first
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_returns_float32_for_float64_input(name):
+    cls = LOSSES[name]
+    z1, z2 = _inputs(cls, 4)
+    assert _call(cls(), z1.double(), z2.double()).dtype == torch.float32
+
+
+def _naive_batch_hard(z1: torch.Tensor, z2: torch.Tensor, margin: float):
+    """Batch-hard triplet loss of the other view, with distances from differences."""
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    n2, n = len(z), len(z) // 2
+    losses = []
+    for i in range(n2):
+        positive = (i + n) % n2
+        d_ap = (z[i] - z[positive]).norm()
+        d_an = min((z[i] - z[k]).norm() for k in range(n2) if k not in (i, positive))
+        losses.append(F.relu(d_ap - d_an + margin))
+    return torch.stack(losses).mean()
+
+
+@pytest.mark.parametrize("gap", [1e-3, 1e-4])
+def test_triplet_gradients_of_near_duplicates_match_float64(gap):
+    # sqrt(2 - 2 cos) in float32 inflated these gradients up to 500x.
+    for seed in range(3):
+        generator = torch.Generator().manual_seed(seed)
+        z1 = torch.randn(4, 16, generator=generator)
+        z2 = z1 + gap * torch.randn(4, 16, generator=generator)
+        a, b = z1.clone().requires_grad_(), z2.clone().requires_grad_()
+        Triplet(margin=1.5)(a, b).backward()
+        a64, b64 = z1.double().requires_grad_(), z2.double().requires_grad_()
+        _naive_batch_hard(a64, b64, 1.5).backward()
+        error = (a.grad.double() - a64.grad).norm() / a64.grad.norm()
+        assert error < 1e-2, f"relative gradient error {float(error):.3g}"

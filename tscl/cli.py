@@ -10,13 +10,15 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tscl.training import TrainingError
+from tscl import _files
+from tscl.encoders import ENCODERS
+from tscl.methods import METHODS
+from tscl.training import PRECISIONS, TrainConfig, TrainingError
 
 __all__ = ["load_data", "main"]
 
@@ -125,7 +127,7 @@ def _pretrain(args: argparse.Namespace) -> None:
     from tscl import ContrastiveEncoder, distributed, persistence
 
     out = Path(args.out)
-    persistence._check_target(out)  # fail before training, not after
+    persistence.check_target(out)  # fail before training, not after
     checkpoint = _checkpoint_path(args)
     X = load_data(args.data)
     y = _labels(args.labels)
@@ -169,14 +171,7 @@ def _embed(args: argparse.Namespace) -> None:
         raise FileNotFoundError(f"The folder of --out does not exist: {out.parent}.")
     model = tscl.load(args.model)
     Z = model.transform(load_data(args.data), level=args.level)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".npy")
-    os.close(fd)
-    try:
-        np.save(tmp, Z)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _files.write_atomic(out, lambda file: np.save(file, Z))
     print(f"Wrote embeddings of shape {Z.shape} to {out}.")
 
 
@@ -207,7 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--method",
         default="simclr",
-        help="simclr (default), moco, byol, simsiam, supcon, triplet, ts2vec or clip",
+        help=f"one of {', '.join(METHODS)} (default simclr)",
     )
     p.add_argument(
         "--labels",
@@ -215,10 +210,15 @@ def _parser() -> argparse.ArgumentParser:
         help="labels for supcon/triplet (-1 = unlabelled): a 1-D .npy, or a UCR "
         ".tsv whose first column is read",
     )
-    p.add_argument("--encoder", default="cnn", help="encoder name (default cnn)")
-    p.add_argument("--epochs", type=int, default=50, help="passes over the data")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument(
+        "--encoder", default="cnn", help=f"one of {', '.join(ENCODERS)} (default cnn)"
+    )
+    defaults = TrainConfig()
+    p.add_argument(
+        "--epochs", type=int, default=defaults.n_epochs, help="passes over the data"
+    )
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     p.add_argument("--n-components", type=int, default=128, help="representation size")
     p.add_argument(
         "--encoder-params",
@@ -239,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--precision",
         default="fp32",
-        choices=["fp32", "bf16", "fp16"],
+        choices=list(PRECISIONS),
         help="training precision (bf16/fp16: autocast)",
     )
     p.add_argument("--compile", action="store_true", help="train via torch.compile")

@@ -1,8 +1,12 @@
 """Contrastive losses as ``nn.Module``s whose ``forward(z1, z2)`` returns a scalar.
 
 Losses check their arguments at construction and hold no device or distributed
-logic. To add one: write the class here and use it from a method in
-:mod:`tscl.methods`.
+logic. Every loss computes in float32 whatever the dtype of its inputs: float16
+and bfloat16 embeddings (from autocast) are upcast, and float64 ones are computed
+and returned in float32 too. To add one: write the class here, add it to
+:data:`LOSSES` (the family-wide tests then cover it) and use it from a method in
+:mod:`tscl.methods`. A loss over timestamp representations ``(batch, dim, time)``
+rather than ``(batch, dim)`` sets ``per_timestep = True``.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl._validation import check_count, check_param
+from tscl._validation import check_choice, check_count, check_param
 
 __all__ = [
     "CLIP",
+    "LOSSES",
     "MINERS",
     "Hierarchical",
     "InfoNCE",
@@ -493,11 +498,7 @@ class Triplet(nn.Module):
     ) -> None:
         super().__init__()
         check_param(margin, "margin", owner=self, interval=(0, None), closed="left")
-        if miner not in MINERS:
-            raise ValueError(
-                f"The 'miner' parameter of Triplet must be one of {list(MINERS)}; "
-                f"got {miner!r}."
-            )
+        check_choice(miner, "miner", MINERS, owner=self)
         check_count(k, "k", owner=self)
         self.margin = margin
         self.miner = miner
@@ -521,7 +522,9 @@ class Triplet(nn.Module):
         check_pair(z1, z2)
         n = z1.shape[0]
         z = F.normalize(torch.cat([z1, z2]).float(), dim=1)
-        distance = (2 - 2 * z @ z.T).clamp_min(0).add(1e-12).sqrt()  # (2n, 2n)
+        # From the differences, not sqrt(2 - 2 cos): near-duplicates keep exact
+        # gradients (the cosine form loses them to cancellation in float32).
+        distance = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist")
         sample = torch.arange(n, device=z.device).repeat(2)
         eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
         other_view = (sample[:, None] == sample[None, :]) & ~eye
@@ -610,6 +613,9 @@ class Hierarchical(nn.Module):
     True
     """
 
+    #: Inputs are ``(batch, dim, time)``, one representation per timestep.
+    per_timestep = True
+
     def __init__(self, alpha: float = 0.5, temporal_unit: int = 0) -> None:
         super().__init__()
         check_param(alpha, "alpha", owner=self, interval=(0, 1), closed="both")
@@ -655,3 +661,15 @@ class Hierarchical(nn.Module):
                 return total / scales
             a = F.max_pool1d(a.transpose(1, 2), 2).transpose(1, 2)
             b = F.max_pool1d(b.transpose(1, 2), 2).transpose(1, 2)
+
+
+#: Losses by name; each constructs with its defaults. Methods build them.
+LOSSES: dict[str, type[nn.Module]] = {
+    "ntxent": NTXent,
+    "supcon": SupCon,
+    "infonce": InfoNCE,
+    "negative_cosine": NegativeCosine,
+    "clip": CLIP,
+    "triplet": Triplet,
+    "hierarchical": Hierarchical,
+}

@@ -23,9 +23,10 @@ report ``accuracy``, ``macro_f1``, ``auroc`` and ``auprc``.
 from tscl.evaluation._finetune import EncoderClassifier, fine_tune
 from tscl.evaluation._label_fraction import label_fraction_study, subsample_labels
 from tscl.evaluation._metrics import scores
-from tscl.evaluation._probes import knn_probe, linear_probe, svm_probe
+from tscl.evaluation._probes import PROBES, knn_probe, linear_probe, svm_probe
 
 __all__ = [
+    "PROBES",
     "EncoderClassifier",
     "fine_tune",
     "knn_probe",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tscl._validation import check_param, resolve_name
-from tscl.evaluation._probes import knn_probe, linear_probe, svm_probe
+from tscl.evaluation._probes import PROBES
 
 __all__ = ["label_fraction_study", "subsample_labels"]
 
@@ -127,10 +128,11 @@ def label_fraction_study(
         Shares of the training labels.
     seeds : sequence of int, default=(0, 1, 2)
         One subset (and one probe fit) per seed and fraction.
-    probe : {"linear", "svm", "knn"} or callable, default="linear"
-        :func:`linear_probe`, :func:`svm_probe` or :func:`knn_probe` with their
-        defaults; linear and SVM get ``random_state=seed``. A callable is called
-        as ``probe(Z_sub, y_sub, Z_test, y_test, random_state=seed)`` and
+    probe : str or callable, default="linear"
+        A name in :data:`PROBES` (``"linear"``, ``"svm"``, ``"knn"``, ...) for
+        that probe with its defaults, or a callable. Each is called as
+        ``probe(Z_sub, y_sub, Z_test, y_test, random_state=seed)``, without
+        ``random_state`` when it takes none (the kNN probe draws nothing), and
         returns a dict with at least ``accuracy`` and ``macro_f1`` (also
         ``auroc``, ``auprc``, ``fit_time`` when it has them), e.g.
         ``functools.partial(fine_tune, None, n_epochs=20)`` for the supervised
@@ -198,20 +200,28 @@ def _resolve_probe(
     probe: str | Callable[..., dict[str, Any]],
 ) -> Callable[[Any, Any, Any, Any, int], dict[str, Any]]:
     """Return a function ``(Z, y, Z_test, y_test, seed) -> result`` for ``probe``."""
-    if isinstance(probe, str):
-        probes = {"linear": linear_probe, "svm": svm_probe, "knn": knn_probe}
-        named = resolve_name(probe, probes, "probe", "probe")
-        if named is knn_probe:  # no randomness to seed
-            return lambda Z, y, Zt, yt, seed: knn_probe(Z, y, Zt, yt)
-        probe = named
-    if not callable(probe):
+    named = resolve_name(probe, PROBES, "probe", "probe")
+    if not callable(named):
         raise TypeError(
-            "probe must be 'linear', 'svm', 'knn' or a callable "
-            f"probe(Z_sub, y_sub, Z_test, y_test, random_state=seed); got "
+            f"probe must be a name in {sorted(PROBES)} or a callable "
+            "probe(Z_sub, y_sub, Z_test, y_test, random_state=seed); got "
             f"{type(probe).__name__}."
         )
-    function = probe
-    return lambda Z, y, Zt, yt, seed: function(Z, y, Zt, yt, random_state=seed)
+    function: Callable[..., dict[str, Any]] = named
+    if _takes_random_state(function):
+        return lambda Z, y, Zt, yt, seed: function(Z, y, Zt, yt, random_state=seed)
+    return lambda Z, y, Zt, yt, seed: function(Z, y, Zt, yt)  # nothing to seed
+
+
+def _takes_random_state(function: Callable[..., Any]) -> bool:
+    """Whether ``function`` accepts ``random_state`` (a probe that draws numbers)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: assume so
+        return True
+    return "random_state" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 def _check_grid(

@@ -1,8 +1,15 @@
-"""Probes: linear, SVM and kNN classifiers fitted on frozen representations."""
+"""Probes: linear, SVM and kNN classifiers fitted on frozen representations.
+
+A probe is a function ``probe(Z_train, y_train, Z_test, y_test, **params) ->
+dict`` with at least ``accuracy`` and ``macro_f1`` (see :func:`linear_probe`);
+one that draws random numbers takes ``random_state``. To add one: write the
+function here and add it to :data:`PROBES`.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,7 +23,7 @@ from sklearn.svm import SVC
 from tscl._validation import check_array_values, check_count, check_param
 from tscl.evaluation._metrics import scores
 
-__all__ = ["knn_probe", "linear_probe", "svm_probe"]
+__all__ = ["PROBES", "knn_probe", "linear_probe", "svm_probe"]
 
 
 def linear_probe(
@@ -401,3 +408,11 @@ def _svc(
     return GridSearchCV(
         model, {"C": np.logspace(-4, 4, 9)}, cv=folds, scoring="accuracy"
     )
+
+
+#: Probes by name: :func:`tscl.evaluation.label_fraction_study` takes a name.
+PROBES: dict[str, Callable[..., dict[str, Any]]] = {
+    "linear": linear_probe,
+    "svm": svm_probe,
+    "knn": knn_probe,
+}

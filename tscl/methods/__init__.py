@@ -51,18 +51,6 @@ __all__ = [
     "projection_head",
 ]
 
-#: Methods by name. ``ContrastiveEncoder(method=...)`` takes a name or a class.
-METHODS: dict[str, type[Method]] = {
-    "simclr": SimCLR,
-    "moco": MoCo,
-    "byol": BYOL,
-    "simsiam": SimSiam,
-    "supcon": SupCon,
-    "triplet": Triplet,
-    "ts2vec": TS2Vec,
-    "clip": CLIP,
-}
-
 
 def method_class(method: str | type[Method] | Method) -> type[Method]:
     """Return the class a ``method`` parameter stands for.
@@ -145,3 +133,16 @@ def build_method(
         raise TypeError(
             f"Could not build {cls.__name__} with method_params={params!r}: {err}"
         ) from None
+
+
+#: Methods by name. ``ContrastiveEncoder(method=...)`` takes a name or a class.
+METHODS: dict[str, type[Method]] = {
+    "simclr": SimCLR,
+    "moco": MoCo,
+    "byol": BYOL,
+    "simsiam": SimSiam,
+    "supcon": SupCon,
+    "triplet": Triplet,
+    "ts2vec": TS2Vec,
+    "clip": CLIP,
+}

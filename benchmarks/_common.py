@@ -1,4 +1,4 @@
-"""What every benchmark script shares: run context, thread limits, tables, output.
+"""What every benchmark script shares: run context, limits, processes, tables, output.
 
 The scripts in ``benchmarks/`` import this module by name; each puts its own
 folder on ``sys.path`` first, so they run as ``python benchmarks/<name>.py``
@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import subprocess
 import time
 from collections.abc import Iterator
@@ -96,6 +97,59 @@ def threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def address_space_cap(gib: float) -> Iterator[None]:
+    """Cap this process's address space at ``gib`` GiB (none for 0) meanwhile.
+
+    An allocation beyond the cap fails with an error (torch: "can't allocate
+    memory") instead of waking the kernel's OOM killer. Not for CUDA, whose
+    driver maps far more address space than it uses.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if gib > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (int(gib * 2**30), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+@contextlib.contextmanager
+def denormals_flushed(flush: bool) -> Iterator[None]:
+    """``torch.set_flush_denormal(flush)`` for the duration, then the default."""
+    torch.set_flush_denormal(flush)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def synchronize(device: str) -> None:
+    """Wait for the GPU to finish its queued work (nothing to wait for on a CPU)."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def status_mib(field: str) -> float:
+    """A ``/proc/self/status`` memory field (``VmRSS``, ``VmHWM``) in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def json_from_child(command: list[str]) -> dict:
+    """Run ``command`` in a fresh process; the JSON object it prints last.
+
+    A failed or silent process gives ``{"error": <its last line of stderr>}``.
+    """
+    done = subprocess.run(command, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(lines[-1])
+
+
 def add_run_arguments(
     parser: argparse.ArgumentParser, name: str, quick_help: str
 ) -> None:
@@ -115,6 +169,40 @@ def add_run_arguments(
         default=RESULTS / f"{name}.jsonl",
         help="JSON lines file to append to; the markdown table goes beside it",
     )
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--precision``, ``--compile``, ``--flush-denormal``, ``--memory-limit-gib``.
+
+    The first two are ``ContrastiveEncoder``'s; :func:`run_limits` applies the
+    last two.
+    """
+    parser.add_argument(
+        "--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+        help="ContrastiveEncoder(precision=...) (default fp32)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--compile", action="store_true", help="ContrastiveEncoder(compile=True)"
+    )
+    parser.add_argument(
+        "--flush-denormal", action="store_true",
+        help="torch.set_flush_denormal(True) for the whole run (every model)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--memory-limit-gib", type=float, default=16.0,
+        help="address-space cap of the CPU runs, so that too large a "
+        "configuration fails instead of exhausting the machine (default 16; 0: "
+        "none)",
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def run_limits(args: argparse.Namespace) -> Iterator[None]:
+    """``--threads``, ``--flush-denormal`` and (CPU only) ``--memory-limit-gib``."""
+    cap = 0.0 if args.device.startswith("cuda") else args.memory_limit_gib
+    with threads(args.threads), address_space_cap(cap):
+        with denormals_flushed(args.flush_denormal):
+            yield
 
 
 def check_run_arguments(

@@ -71,7 +71,7 @@ import torch
 from scipy.stats import rankdata
 
 import tscl
-from tscl import encoders, estimator, evaluation, methods
+from tscl import encoders, evaluation, methods
 from tscl.datasets import load_ucr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -140,8 +140,8 @@ def random_encoder_row(data: Data, args: argparse.Namespace, seed: int) -> dict:
         torch.manual_seed(seed)
         encoder = encoders.build_encoder("cnn", 1, args.n_components, params)
     start = time.perf_counter()
-    Z_train = estimator.encode(encoder, standardise(X_train, X_train), args.device)
-    Z_test = estimator.encode(encoder, standardise(X_train, X_test), args.device)
+    Z_train = encoders.encode(encoder, standardise(X_train, X_train), args.device)
+    Z_test = encoders.encode(encoder, standardise(X_train, X_test), args.device)
     encode_time = time.perf_counter() - start
     return {
         "params": {

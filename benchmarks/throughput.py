@@ -4,25 +4,15 @@ What is timed is tscl's real pretraining: ``ContrastiveEncoder(method="simclr",
 encoder="cnn" | "transformer")`` with its defaults, fitted for two epochs of
 ``--steps`` batches; epoch 1 is the warm-up and samples/s is the windows of
 epoch 2 over its ``history_["epoch_time"]`` (the training loop alone, without
-the standardisation before it or the collapse measures after each epoch). On a
-GPU, where that clock may stop before the GPU has finished the steps it queued,
-epoch 2 is timed from the first call of the views in it to the first call of
-the collapse measures after it (:class:`_Views`).
+the standardisation before it or the collapse measures after each epoch; on a
+GPU the loop waits for the GPU to finish the epoch's steps before it reads the
+clock), on every device.
 
-The reference is TS2Vec's training configuration, written in plain PyTorch in
-this file after the official code (github.com/yuezhihan/ts2vec, ``ts2vec.py``,
-``models/encoder.py``, ``models/dilated_conv.py``, ``models/losses.py``): its
-``TSEncoder`` (a linear input layer to 64 channels, a binomial timestamp mask
-of the latent during training, 11 residual blocks of two GELU + dilated
-convolutions of kernel 3 with dilation ``2**i`` and channels ``[64] * 10 +
-[320]``, a 1x1 projection on the residual where the channels change and on the
-last block, dropout 0.1 on the output); per-iteration random cropping exactly
-as ``TS2Vec.fit`` draws it (a random window of ``max_train_length=3000`` first
-when the series are longer; then ``crop_l``, two overlapping crops and an
-offset per series); ``hierarchical_contrastive_loss`` (instance and temporal
-terms, max-pooled by 2 over time per level); AdamW with learning rate 1e-3;
-the running (SWA) average of the weights it updates after every step, and
-``loss.item()`` per step. It trains at the same batch shape as tscl. Its
+The reference is TS2Vec's training configuration in plain PyTorch
+(``ts2vec_reference.py``, after github.com/yuezhihan/ts2vec): its encoder
+(637,248 parameters for one channel), its per-iteration random crops, its
+hierarchical contrastive loss, AdamW at 1e-3, the running average of the
+weights and ``loss.item()`` per step, at the same batch shape as tscl. Its
 crops, masks and batches come from one seeded ``numpy`` generator, so every
 repeat does the same work; the mean crop length is reported. Two options
 change the reference in its favour: ``--temporal-unit N`` (TS2Vec's own
@@ -58,32 +48,27 @@ Figures:
   not counted) over the measured step time, against the card's dense bf16 peak;
   the share of the step time the GPU is busy (the union of the GPU events that
   ``torch.profiler`` records over the wall time of epoch 2 of a profiled fit,
-  found by markers on each call of the views); ``torch.cuda.max_memory_allocated``.
-  The same FLOP count is reported on the CPU as GFLOP/s; ``--profile`` gives
-  the profiler's share on the CPU too (the share of the step time inside torch
+  found by torch's profiler annotation of ``optimizer.zero_grad`` in each
+  step; see ``_measures.py``); ``torch.cuda.max_memory_allocated``. The same
+  FLOP count is reported on the CPU as GFLOP/s; ``--profile`` gives the
+  profiler's share on the CPU too (the share of the step time inside torch
   operators).
-* ``--accuracy``: the other half of the CPU target, accuracy at equal or
-  better level. On UCR datasets (official splits) the reference trains with
-  TS2Vec's UCR settings (batch 8, learning rate 1e-3, 320 dimensions, 200
-  iterations, or 600 above 100,000 values) and encodes each series with its
-  averaged weights, max-pooled over time; tscl trains the default
-  ``ContrastiveEncoder`` (and ``method="ts2vec"`` with ``--with-ts2vec-method``).
-  Both fits are timed; representations are scored with
-  ``tscl.evaluation.svm_probe(..., protocol="ts2vec")``.
+
+The other half of the CPU target, accuracy at an equal or better level on UCR
+datasets, is measured by ``throughput_accuracy.py``.
 
 Usage::
 
     python benchmarks/throughput.py                     # this CPU, 3 repeats
     python benchmarks/throughput.py --temporal-unit 1 --flush-denormal \
         --memory-limit-gib 20                           # as in docs/performance.md
-    python benchmarks/throughput.py --accuracy          # UCR accuracy and speed
     python benchmarks/throughput.py --device cuda --precision bf16 --compile
     python benchmarks/throughput.py --quick             # tiny shapes, seconds
 
 ``--precision`` and ``--compile`` are passed to ``ContrastiveEncoder``. Results
 are appended as JSON lines to ``--out`` (default
-``benchmarks/results/throughput.jsonl``, ``throughput_accuracy.jsonl`` with
-``--accuracy``); the markdown table goes beside it and is printed.
+``benchmarks/results/throughput.jsonl``); the markdown table goes beside it and
+is printed.
 """
 
 from __future__ import annotations
@@ -92,9 +77,7 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -103,30 +86,32 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
-from torch.utils import flop_counter
+from torch import Tensor
 
 import tscl
-from tscl import encoders, methods
-from tscl.datasets import load_ucr, load_wfdb_windows, sliding_windows
-from tscl.evaluation import svm_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    RESULTS,
-    ROOT,
-    SHARED_DATA,
     add_run_arguments,
+    add_training_arguments,
+    address_space_cap,
     append_row,
-    cell,
     check_run_arguments,
     context,
+    denormals_flushed,
     describe,
+    json_from_child,
+    run_limits,
+    status_mib,
+    synchronize,
     table,
     threads,
     write_results,
 )
+from _measures import bf16_peak_tflops, encoder_flops  # noqa: E402
+from _measures import busy_share as _busy_share  # noqa: E402
+from _throughput_data import windows  # noqa: E402
+from ts2vec_reference import TS2VecReference  # noqa: E402
 
 SHAPES = [(256, 1, 1000), (64, 12, 5000)]
 QUICK_SHAPES = [(16, 1, 128), (8, 12, 256)]
@@ -134,259 +119,6 @@ ENCODERS = ("cnn", "transformer")
 TARGET_RATIO = 3.0  # this CPU: tscl's samples/s over the reference's
 TARGET_BUSY = 0.90  # GPU: busy share of each step
 TARGET_PEAK = 0.25  # GPU: share of the dense bf16 peak, transformer, large shape
-MITDB_RECORDS = ["100", "104", "106", "108", "113", "121", "202", "223", "231", "232"]
-PTB_RECORD = "ecg/ptbdb/s0010_re"
-PTB_LEADS = ["i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"]
-UCR_DATASETS = ["ArrowHead", "GunPoint", "ItalyPowerDemand"]
-MARK = "throughput::views"  # profiler marker on every call of the views
-
-
-# ---------------------------------------------------------------------- data
-
-
-def windows(shape: tuple[int, int, int], n: int, seed: int = 0) -> np.ndarray:
-    """``n`` real windows of ``shape[1:]``, standardised per channel, float32."""
-    _, channels, length = shape
-    if channels == 1:
-        full = SHARED_DATA / "ecg" / "mitdb"
-        folder = full if full.is_dir() else ROOT / "datasets" / "mitdb"
-        parts = [
-            load_wfdb_windows(folder / r, window_s=length / 360.0, channels=0)
-            for r in MITDB_RECORDS
-        ]
-        X = np.concatenate(parts)
-        if len(X) < n:
-            raise SystemExit(
-                f"throughput.py: error: {folder} gives {len(X)} windows of "
-                f"{length}; {n} are needed. Lower --steps."
-            )
-        X = X[np.sort(np.random.default_rng(seed).choice(len(X), n, replace=False))]
-    else:
-        path = SHARED_DATA / PTB_RECORD
-        if not path.with_suffix(".hea").is_file():
-            raise SystemExit(
-                f"throughput.py: error: the 12-lead shape reads {path}.hea, which "
-                "is missing (PTB patient 001, PhysioNet ptbdb)."
-            )
-        signal = load_wfdb_windows(path, window_s=38.4, channels=PTB_LEADS)[0]
-        if channels != len(PTB_LEADS):
-            raise SystemExit(f"throughput.py: error: PTB has 12 leads; got {shape}")
-        stride = max(1, (signal.shape[1] - length) // max(n - 1, 1))
-        X = sliding_windows(signal, length, stride)[:n]
-        if len(X) < n:
-            raise SystemExit(
-                f"throughput.py: error: 38.4 s of PTB give {len(X)} windows of "
-                f"{length}; {n} are needed. Lower --steps."
-            )
-    mean = X.mean(axis=(0, 2), keepdims=True)
-    scale = X.std(axis=(0, 2), keepdims=True) + 1e-8
-    return ((X - mean) / scale).astype(np.float32)
-
-
-# ------------------------------------------ TS2Vec reference in plain PyTorch
-
-
-class SamePadConv(nn.Module):
-    """TS2Vec's convolution with 'same' padding."""
-
-    def __init__(self, channels_in: int, channels_out: int, dilation: int) -> None:
-        super().__init__()
-        field = 2 * dilation + 1  # kernel 3
-        self.conv = nn.Conv1d(
-            channels_in, channels_out, 3, padding=field // 2, dilation=dilation
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.conv(x)  # an odd field: nothing to remove
-
-
-class ConvBlock(nn.Module):
-    """TS2Vec's residual block: GELU, conv, GELU, conv, plus the residual."""
-
-    def __init__(self, channels_in: int, channels_out: int, dilation: int, final: bool):
-        super().__init__()
-        self.conv1 = SamePadConv(channels_in, channels_out, dilation)
-        self.conv2 = SamePadConv(channels_out, channels_out, dilation)
-        self.projector = (
-            nn.Conv1d(channels_in, channels_out, 1)
-            if channels_in != channels_out or final
-            else None
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        residual = x if self.projector is None else self.projector(x)
-        x = self.conv2(F.gelu(self.conv1(F.gelu(x))))
-        return x + residual
-
-
-class TSEncoder(nn.Module):
-    """TS2Vec's encoder: input (batch, time, channels), output (batch, time, 320)."""
-
-    def __init__(self, in_channels: int, out_dim: int = 320, hidden: int = 64):
-        super().__init__()
-        widths = [hidden] * 10 + [out_dim]
-        self.input_fc = nn.Linear(in_channels, hidden)
-        self.feature_extractor = nn.Sequential(
-            *(
-                ConvBlock(widths[i - 1] if i else hidden, w, 2**i, i == len(widths) - 1)
-                for i, w in enumerate(widths)
-            )
-        )
-        self.repr_dropout = nn.Dropout(0.1)
-
-    def forward(self, x: Tensor, rng: np.random.RandomState | None = None) -> Tensor:
-        nan_mask = ~x.isnan().any(dim=-1)
-        x = x.masked_fill(~nan_mask[..., None], 0)
-        x = self.input_fc(x)  # (batch, time, hidden)
-        if self.training:  # binomial timestamp mask, drawn on the host as TS2Vec
-            assert rng is not None
-            draw = rng.binomial(1, 0.5, size=(x.size(0), x.size(1)))
-            mask = torch.from_numpy(draw).to(torch.bool).to(x.device) & nan_mask
-            x = x.masked_fill(~mask[..., None], 0)
-        x = self.feature_extractor(x.transpose(1, 2))  # (batch, 320, time)
-        return self.repr_dropout(x).transpose(1, 2)  # (batch, time, 320)
-
-
-def _pairwise_logits(sim: Tensor) -> Tensor:
-    """TS2Vec's logits: the similarity matrix without its diagonal."""
-    logits = torch.tril(sim, diagonal=-1)[:, :, :-1]
-    logits += torch.triu(sim, diagonal=1)[:, :, 1:]
-    return -F.log_softmax(logits, dim=-1)
-
-
-def instance_contrastive_loss(z1: Tensor, z2: Tensor) -> Tensor:
-    B = z1.size(0)
-    if B == 1:
-        return z1.new_tensor(0.0)
-    z = torch.cat([z1, z2], dim=0).transpose(0, 1)  # (time, 2B, dim)
-    logits = _pairwise_logits(z @ z.transpose(1, 2))  # (time, 2B, 2B - 1)
-    i = torch.arange(B, device=z1.device)
-    return (logits[:, i, B + i - 1].mean() + logits[:, B + i, i].mean()) / 2
-
-
-def temporal_contrastive_loss(z1: Tensor, z2: Tensor) -> Tensor:
-    T = z1.size(1)
-    if T == 1:
-        return z1.new_tensor(0.0)
-    z = torch.cat([z1, z2], dim=1)  # (batch, 2T, dim)
-    logits = _pairwise_logits(z @ z.transpose(1, 2))  # (batch, 2T, 2T - 1)
-    t = torch.arange(T, device=z1.device)
-    return (logits[:, t, T + t - 1].mean() + logits[:, T + t, t].mean()) / 2
-
-
-def hierarchical_contrastive_loss(
-    z1: Tensor, z2: Tensor, alpha: float = 0.5, temporal_unit: int = 0
-) -> Tensor:
-    """TS2Vec's loss on (batch, time, dim) representations of the same steps."""
-    loss, d = z1.new_zeros(()), 0
-    while z1.size(1) > 1:
-        loss = loss + alpha * instance_contrastive_loss(z1, z2)
-        if d >= temporal_unit:
-            loss = loss + (1 - alpha) * temporal_contrastive_loss(z1, z2)
-        d += 1
-        z1 = F.max_pool1d(z1.transpose(1, 2), kernel_size=2).transpose(1, 2)
-        z2 = F.max_pool1d(z2.transpose(1, 2), kernel_size=2).transpose(1, 2)
-    if z1.size(1) == 1:
-        loss = loss + alpha * instance_contrastive_loss(z1, z2)
-        d += 1
-    return loss / d
-
-
-def take_per_row(x: Tensor, start: np.ndarray, length: int) -> Tensor:
-    """Rows ``x[i, start[i] : start[i] + length]`` of a (batch, time, ch) tensor."""
-    index = torch.as_tensor(start[:, None] + np.arange(length), device=x.device)
-    return x[torch.arange(len(start), device=x.device)[:, None], index]
-
-
-def draw_crops(
-    rng: np.random.RandomState, batch: int, ts_l: int, temporal_unit: int
-) -> tuple[int, np.ndarray, int, np.ndarray, int]:
-    """TS2Vec's random crops: the overlap's length, then each crop's starts
-    (one per series) and length; the last ``crop_l`` steps of crop 1 are the
-    first ``crop_l`` steps of crop 2."""
-    crop_l = rng.randint(low=2 ** (temporal_unit + 1), high=ts_l + 1)
-    crop_left = rng.randint(ts_l - crop_l + 1)
-    crop_right = crop_left + crop_l
-    crop_eleft = rng.randint(crop_left + 1)
-    crop_eright = rng.randint(low=crop_right, high=ts_l + 1)
-    crop_offset = rng.randint(low=-crop_eleft, high=ts_l - crop_eright + 1, size=batch)
-    return (
-        crop_l,
-        crop_offset + crop_eleft,
-        crop_right - crop_eleft,
-        crop_offset + crop_left,
-        crop_eright - crop_left,
-    )
-
-
-class TS2VecReference:
-    """TS2Vec's training step and encoding, with its UCR defaults."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        device: str = "cpu",
-        seed: int = 0,
-        max_train_length: int = 3000,
-        temporal_unit: int = 0,
-    ) -> None:
-        self.device, self.max_train_length = device, max_train_length
-        self.temporal_unit = temporal_unit
-        self.rng = np.random.RandomState(seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self._net = TSEncoder(in_channels).to(device)
-        self.net = torch.optim.swa_utils.AveragedModel(self._net)
-        self.net.update_parameters(self._net)
-        self.optimizer = torch.optim.AdamW(self._net.parameters(), lr=1e-3)
-        self.crop_fractions: list[float] = []
-
-    def step(self, x: Tensor) -> float:
-        """One iteration of ``TS2Vec.fit`` on a (batch, time, channels) batch."""
-        rng, unit = self.rng, self.temporal_unit
-        if x.size(1) > self.max_train_length:
-            offset = rng.randint(x.size(1) - self.max_train_length + 1)
-            x = x[:, offset : offset + self.max_train_length]
-        x = x.to(self.device)
-        crop_l, start1, length1, start2, length2 = draw_crops(
-            rng, x.size(0), x.size(1), unit
-        )
-        self.crop_fractions.append(crop_l / x.size(1))
-        self.optimizer.zero_grad()
-        out1 = self._net(take_per_row(x, start1, length1), rng)[:, -crop_l:]
-        out2 = self._net(take_per_row(x, start2, length2), rng)[:, :crop_l]
-        loss = hierarchical_contrastive_loss(out1, out2, temporal_unit=unit)
-        loss.backward()
-        self.optimizer.step()
-        self.net.update_parameters(self._net)
-        return loss.item()
-
-    def fit(self, X: np.ndarray, batch_size: int, n_iters: int) -> None:
-        """``n_iters`` iterations over shuffled batches of ``X`` (n, time, ch)."""
-        data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-        batch_size = min(batch_size, len(data))
-        self._net.train()
-        with torch.random.fork_rng(devices=[]):  # dropout draws
-            torch.manual_seed(int(self.rng.randint(2**31 - 1)))
-            done = 0
-            while done < n_iters:
-                order = self.rng.permutation(len(data))
-                for start in range(0, len(data) - batch_size + 1, batch_size):
-                    if done == n_iters:
-                        break
-                    self.step(data[order[start : start + batch_size]])
-                    done += 1
-
-    def encode(self, X: np.ndarray, batch_size: int = 8) -> np.ndarray:
-        """Instance representations: the averaged net, max-pooled over time."""
-        self.net.eval()
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                x = torch.from_numpy(X[start : start + batch_size]).float()
-                z = self.net(x.to(self.device))  # (batch, time, 320), no mask
-                out.append(z.max(dim=1).values.cpu().numpy())
-        return np.concatenate(out)
 
 
 # -------------------------------------------------------------- tscl, timed
@@ -411,19 +143,9 @@ def fit_ours(
 def ours_samples_per_s(
     X: np.ndarray, encoder: str, batch: int, args: argparse.Namespace
 ) -> float:
-    """Windows of epoch 2 over its time (epoch 1 is the warm-up).
-
-    The time is ``history_["epoch_time"][-1]`` on the CPU; on a GPU, where the
-    loop may stop that clock before the GPU has finished its queued steps, it
-    is the span of epoch 2 between the views' calls (see :class:`_Views`).
-    """
-    views = _Views()
-    model = fit_ours(X, encoder, batch, args, augment=views)
-    seconds = model.history_["epoch_time"][-1]
-    window = _Views.epoch_2(views.calls, len(X) // batch)
-    if args.device.startswith("cuda") and window is not None:
-        seconds = window[1] - window[0]
-    return len(X) / seconds
+    """Windows of epoch 2 over its ``history_["epoch_time"]`` (epoch 1: warm-up)."""
+    model = fit_ours(X, encoder, batch, args)
+    return len(X) / model.history_["epoch_time"][-1]
 
 
 def reference_samples_per_s(
@@ -438,161 +160,25 @@ def reference_samples_per_s(
         torch.manual_seed(args.seed)
         reference.step(X_btc[order[0]])  # warm-up
         reference.crop_fractions.clear()
-        _sync(args.device)
+        synchronize(args.device)
         start = time.perf_counter()
         for index in order:
             reference.step(X_btc[index])
-        _sync(args.device)
+        synchronize(args.device)
     seconds = time.perf_counter() - start
     return len(X_btc) / seconds, float(np.mean(reference.crop_fractions))
-
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize(device)
-
-
-# ------------------------------------------------------------------ measures
-
-
-def _cpu_flash_attention(q: Any, k: Any, v: Any, *args: Any, **kwargs: Any) -> int:
-    return int(flop_counter.sdpa_flop_count(q, k, v))
-
-
-def _cpu_flash_attention_backward(
-    grad: Any, q: Any, k: Any, v: Any, *args: Any, **kwargs: Any
-) -> int:
-    return int(flop_counter.sdpa_backward_flop_count(grad, q, k, v))
-
-
-#: The CPU's attention kernel, which FlopCounterMode does not count by itself.
-CPU_ATTENTION = {
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_flash_attention,
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward: (
-        _cpu_flash_attention_backward
-    ),
-}
-
-
-def encoder_flops(encoder: str, shape: tuple[int, int, int]) -> int:
-    """The encoder's FLOPs in one SimCLR step: both views, forward and backward.
-
-    Counted on two series and scaled to the batch: the encoder treats each
-    series on its own, so its count is linear in the batch.
-    """
-    batch, channels, length = shape
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        net = encoders.build_encoder(encoder, channels, 128, None)
-        method = methods.build_method("simclr", net)
-        views = methods.METHODS["simclr"].default_augmentation()
-        x = torch.randn(2, channels, length)
-        counter = flop_counter.FlopCounterMode(
-            display=False, custom_mapping=CPU_ATTENTION
-        )
-        with counter:
-            method(views(x, None), views(x, None)).backward()
-    counts = counter.get_flop_counts()
-    name = next(k for k in counts if k.count(".") == 1 and k.endswith(".encoder"))
-    return sum(counts[name].values()) * batch // 2
-
-
-class _Views:
-    """tscl's default views, each call clocked and marked in profiler traces.
-
-    The training loop calls the views twice per step and twice after each
-    epoch (the collapse measures), so the calls delimit epoch 2: from its
-    first call to the first measure after it, by which time the loop has
-    waited for the GPU to finish the last step.
-    """
-
-    def __init__(self) -> None:
-        self.augmentation = methods.METHODS["simclr"].default_augmentation()
-        self.calls: list[float] = []
-
-    def __getattr__(self, name: str) -> Any:  # min_length, keeps_length
-        if name in ("augmentation", "calls"):
-            raise AttributeError(name)
-        return getattr(self.augmentation, name)
-
-    def __call__(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        self.calls.append(time.perf_counter())
-        with torch.profiler.record_function(MARK):
-            return self.augmentation(x, generator)
-
-    @staticmethod
-    def epoch_2(calls: list[float], n_steps: int) -> tuple[float, float] | None:
-        """Start and end of epoch 2 of a two-epoch fit from the calls' times."""
-        per_epoch = 2 * n_steps + 2
-        if len(calls) != 2 * per_epoch:
-            print(f"{len(calls)} calls of the views, {2 * per_epoch} expected")
-            return None
-        return calls[per_epoch], calls[2 * per_epoch - 2]
-
-
-def union_length(intervals: list[tuple[float, float]]) -> float:
-    """Total length covered by possibly overlapping ``(start, end)`` intervals."""
-    total, reach = 0.0, -np.inf
-    for start, end in sorted(intervals):
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
-    return total
 
 
 def busy_share(
     X: np.ndarray, encoder: str, batch: int, args: argparse.Namespace
 ) -> float | None:
-    """Share of epoch 2's wall time covered by GPU events (CPU ops on the CPU).
-
-    A two-epoch fit runs under ``torch.profiler``; epoch 2 is found by the
-    marks of :class:`_Views`.
-    """
-    from torch.autograd import DeviceType
-    from torch.profiler import ProfilerActivity, profile
-
-    cuda = args.device.startswith("cuda")
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    with profile(activities=activities) as prof:
-        fit_ours(X, encoder, batch, args, augment=_Views())
-    events = prof.events()
-    marks = sorted(
-        e.time_range.start
-        for e in events
-        if e.name == MARK and e.device_type == DeviceType.CPU
+    """Share of epoch 2 of a profiled fit the GPU is busy (in torch ops on a CPU)."""
+    return _busy_share(
+        lambda: fit_ours(X, encoder, batch, args), args.device.startswith("cuda")
     )
-    window = _Views.epoch_2(marks, len(X) // batch)
-    if window is None:
-        return None
-    start, end = window
-    kind = DeviceType.CUDA if cuda else DeviceType.CPU
-    intervals = [
-        (max(e.time_range.start, start), min(e.time_range.end, end))
-        for e in events
-        if e.device_type == kind and not e.is_user_annotation
-        and e.time_range.end > start and e.time_range.start < end
-    ]  # fmt: skip
-    return union_length(intervals) / (end - start)
 
 
-def bf16_peak_tflops(device: str) -> float | None:
-    """The card's dense bf16 peak in TFLOP/s, None for a card not in the table."""
-    if not device.startswith("cuda"):
-        return None
-    name = torch.cuda.get_device_name(device)
-    if "H200" in name and "NVL" not in name:
-        return 989.4
-    if "H100" in name:
-        return 756.0 if "PCIe" in name else 989.4 if "NVL" not in name else None
-    return None
-
-
-def _status_mib(field: str) -> float:
-    """A ``/proc/self/status`` field (``VmRSS``, ``VmHWM``) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"/proc/self/status has no {field}")
+# -------------------------------------------------------------------- memory
 
 
 def one(config: dict) -> dict:
@@ -608,7 +194,7 @@ def one(config: dict) -> dict:
     X = windows(shape, shape[0] * args.steps)
     X_btc = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 2, 1)))
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to VmRSS
-    before = _status_mib("VmRSS")
+    before = status_mib("VmRSS")
     try:
         with address_space_cap(config["limit_gib"]):
             if config["model"] == "ts2vec":
@@ -617,30 +203,7 @@ def one(config: dict) -> dict:
                 fit_ours(X, config["model"], shape[0], args, n_epochs=1)
     except (RuntimeError, MemoryError) as err:  # the address-space cap
         return {"before_mib": before, "error": str(err).splitlines()[0][:200]}
-    return {"before_mib": before, "peak_mib": _status_mib("VmHWM")}
-
-
-@contextlib.contextmanager
-def address_space_cap(gib: float) -> Iterator[None]:
-    """Cap this process's address space (not on CUDA); an allocation beyond it
-    fails with an error instead of waking the kernel's OOM killer."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if gib > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (int(gib * 2**30), hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
-@contextlib.contextmanager
-def denormals_flushed(flush: bool) -> Iterator[None]:
-    """``torch.set_flush_denormal(flush)`` for the duration, then the default."""
-    torch.set_flush_denormal(flush)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
+    return {"before_mib": before, "peak_mib": status_mib("VmHWM")}
 
 
 def peak_memory(model: str, shape: tuple, args: argparse.Namespace) -> dict:
@@ -654,11 +217,7 @@ def peak_memory(model: str, shape: tuple, args: argparse.Namespace) -> dict:
     command = [sys.executable, __file__, "--one", json.dumps(config)]
     if args.threads:
         command += ["--threads", str(args.threads)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode or not lines:
-        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
-    return json.loads(lines[-1])
+    return json_from_child(command)
 
 
 ONE_ARGS = (
@@ -869,125 +428,6 @@ def markdown(rows: list[dict], header: str, cuda: bool) -> str:
     return f"{header}\n\n{table(columns, body)}\n"
 
 
-# ------------------------------------------------------------------ accuracy
-
-
-def accuracy_rows(name: str, args: argparse.Namespace, seed: int) -> list[dict]:
-    """Fit, encode and score the reference and tscl on one UCR dataset."""
-    X_train, y_train, X_test, y_test = load_ucr(name, args.root)
-    rows = []
-    as_btc = (
-        (lambda X: X[:, :, None])
-        if X_train.ndim == 2
-        else (lambda X: X.transpose(0, 2, 1))
-    )
-    n_iters = 200 if X_train.size <= 100_000 else 600
-    if args.quick:
-        n_iters = 4
-    start = time.perf_counter()
-    reference = TS2VecReference(
-        as_btc(X_train).shape[2], args.device, seed, temporal_unit=args.temporal_unit
-    )
-    reference.fit(as_btc(X_train), batch_size=8, n_iters=n_iters)
-    fit_s = time.perf_counter() - start
-    Z = [reference.encode(as_btc(X).astype(np.float32)) for X in (X_train, X_test)]
-    samples = n_iters * min(8, len(X_train))
-    rows.append(_score("TS2Vec reference", Z, y_train, y_test, fit_s, samples, seed))
-    models = {"tscl simclr (default)": {}}
-    if args.with_ts2vec_method:
-        models["tscl ts2vec"] = {"method": "ts2vec"}
-    for label, params in models.items():
-        if args.quick:
-            params = {
-                **params,
-                "n_epochs": 1,
-                "encoder_params": {"hidden_dim": 8, "depth": 2},
-            }
-        model = tscl.ContrastiveEncoder(
-            **params, device=args.device, random_state=seed, **args.estimator_params
-        )
-        start = time.perf_counter()
-        model.fit(X_train)
-        fit_s = time.perf_counter() - start
-        Z = [model.transform(X) for X in (X_train, X_test)]
-        samples = len(X_train) * model.n_epochs
-        rows.append(_score(label, Z, y_train, y_test, fit_s, samples, seed))
-    for row in rows:
-        row.update(dataset=name, n_train=len(X_train), length=X_train.shape[-1])
-    return rows
-
-
-def _score(
-    label: str,
-    Z: list,
-    y_train: Any,
-    y_test: Any,
-    fit_s: float,
-    samples: int,
-    seed: int,
-) -> dict:
-    result = svm_probe(
-        Z[0], y_train, Z[1], y_test, protocol="ts2vec", random_state=seed
-    )
-    return {
-        "model": label,
-        "seed": seed,
-        "accuracy": result["accuracy"],
-        "fit_time_s": fit_s,
-        "samples": samples,
-        "samples_per_s": samples / fit_s,
-    }
-
-
-def accuracy_markdown(rows: list[dict], header: str) -> str:
-    names = list(dict.fromkeys(r["dataset"] for r in rows))
-    labels = list(dict.fromkeys(r["model"] for r in rows))
-
-    def mean(key: str, model: str, dataset: str | None = None) -> float:
-        return float(
-            np.mean(
-                [
-                    r[key]
-                    for r in rows
-                    if r["model"] == model and dataset in (None, r["dataset"])
-                ]
-            )
-        )
-
-    body = []
-    for name in names:
-        for label in labels:
-            mine = [r for r in rows if r["dataset"] == name and r["model"] == label]
-            body.append(
-                [
-                    name,
-                    label,
-                    cell([r["accuracy"] for r in mine]),
-                    cell([r["fit_time_s"] for r in mine], 1),
-                    cell([r["samples_per_s"] for r in mine], 1),
-                ]
-            )
-    columns = ["dataset", "model", "accuracy", "fit s", "training samples/s"]
-    lines = [header, "", table(columns, body), ""]
-    ref = "TS2Vec reference"
-    for label in labels[1:]:
-        ours, theirs = mean("accuracy", label), mean("accuracy", ref)
-        speed = [
-            mean("samples_per_s", label, n) / mean("samples_per_s", ref, n)
-            for n in names
-        ]
-        wins = sum(
-            mean("accuracy", label, n) >= mean("accuracy", ref, n) for n in names
-        )
-        lines.append(
-            f"- {label} against the TS2Vec reference: mean accuracy {ours:.3f} vs "
-            f"{theirs:.3f} ({ours - theirs:+.3f}), at or above on {wins} of "
-            f"{len(names)}; training samples/s {min(speed):.2f}x to "
-            f"{max(speed):.2f}x the reference's."
-        )
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------------- main
 
 
@@ -1021,13 +461,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--shapes", nargs="+", type=_shape, default=None,
         help="batch shapes BxCxL (default 256x1x1000 64x12x5000; C is 1 or 12)",
     )  # fmt: skip
-    parser.add_argument(
-        "--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
-        help="ContrastiveEncoder(precision=...) (default fp32)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--compile", action="store_true", help="ContrastiveEncoder(compile=True)"
-    )
+    add_training_arguments(parser)
     parser.add_argument(
         "--profile", action="store_true",
         help="busy share from torch.profiler (always on with --device cuda)",
@@ -1036,53 +470,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-memory", action="store_true", help="skip the peak-memory processes"
     )
     parser.add_argument(
-        "--memory-limit-gib", type=float, default=16.0,
-        help="address-space cap of the CPU runs, so that too large a "
-        "configuration fails instead of exhausting the machine (default 16; 0: "
-        "none)",
-    )  # fmt: skip
-    parser.add_argument(
         "--temporal-unit", type=int, default=0,
         help="the reference's temporal_unit (TS2Vec's default 0; its own option "
         "to save time and memory on long series)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--flush-denormal", action="store_true",
-        help="torch.set_flush_denormal(True) for the whole run (both models)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--accuracy", action="store_true",
-        help="UCR accuracy and training speed of the reference and tscl",
-    )  # fmt: skip
-    parser.add_argument(
-        "--datasets", nargs="+", default=UCR_DATASETS, help="with --accuracy"
-    )
-    parser.add_argument(
-        "--root", type=Path, default=None,
-        help=f"UCR folder for --accuracy (default {SHARED_DATA / 'ucr'}; the "
-        "shipped datasets/ucr with --quick)",
-    )  # fmt: skip
-    parser.add_argument("--seeds", type=int, default=3, help="with --accuracy")
-    parser.add_argument(
-        "--with-ts2vec-method", action="store_true",
-        help="with --accuracy: also ContrastiveEncoder(method='ts2vec')",
     )  # fmt: skip
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         return args
-    check_run_arguments(parser, args, ("steps", "repeats", "seeds"))
+    check_run_arguments(parser, args, ("steps", "repeats"))
     if args.temporal_unit < 0:
         parser.error(f"--temporal-unit must be at least 0; got {args.temporal_unit}")
     args.estimator_params = {"precision": args.precision, "compile": args.compile}
     if args.quick:
-        args.steps, args.repeats, args.seeds = 2, 1, 1
-        args.root = args.root or ROOT / "datasets" / "ucr"
-        args.datasets = ["ECG200"] if args.datasets == UCR_DATASETS else args.datasets
-    args.root = args.root or SHARED_DATA / "ucr"
+        args.steps, args.repeats = 2, 1
     args.profile = args.profile or args.device.startswith("cuda")
-    if args.out == RESULTS / "throughput.jsonl" and args.accuracy:
-        args.out = RESULTS / "throughput_accuracy.jsonl"
     return args
 
 
@@ -1094,16 +496,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
             with denormals_flushed(config["args"]["flush_denormal"]):
                 print(json.dumps(one(config)))
         return []
-    cap = 0.0 if args.device.startswith("cuda") else args.memory_limit_gib
-    with threads(args.threads), address_space_cap(cap):
-        with denormals_flushed(args.flush_denormal):
-            return _run(args)
+    with run_limits(args):
+        return _run(args)
 
 
 def _run(args: argparse.Namespace) -> list[dict]:
     run_context = context(args.device)
-    if args.accuracy:
-        return _accuracy(args, run_context)
     shapes = args.shapes or (QUICK_SHAPES if args.quick else SHAPES)
     settings = [f"{k}={v}" for k, v in args.estimator_params.items()]
     settings.append(f"reference temporal_unit={args.temporal_unit}")
@@ -1125,30 +523,6 @@ def _run(args: argparse.Namespace) -> list[dict]:
             rows.append(row)
     markdown_text = markdown(rows, header, args.device.startswith("cuda"))
     write_results(rows, args.out, markdown_text, appended=True)
-    return rows
-
-
-def _accuracy(args: argparse.Namespace, run_context: dict) -> list[dict]:
-    header = (
-        f"UCR accuracy (TS2Vec's SVM protocol) and training speed: the TS2Vec "
-        f"reference (batch 8, 320 dims, 200 iterations) against tscl's default "
-        f"ContrastiveEncoder, {args.seeds} seed(s); {describe(run_context)}"
-    )
-    print(header, flush=True)
-    rows = []
-    for name in args.datasets:
-        for seed in range(args.seeds):
-            for row in accuracy_rows(name, args, seed):
-                row.update(run_context)
-                append_row(row, args.out)
-                rows.append(row)
-                print(
-                    f"{name:18s} seed {seed} {row['model']:22s} accuracy "
-                    f"{row['accuracy']:.3f}  fit {row['fit_time_s']:6.1f} s "
-                    f"({row['samples_per_s']:.1f} samples/s)",
-                    flush=True,
-                )
-    write_results(rows, args.out, accuracy_markdown(rows, header), appended=True)
     return rows
 
 

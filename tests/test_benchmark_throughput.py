@@ -1,4 +1,6 @@
-"""benchmarks/throughput.py: its quick run, the TS2Vec reference and the measures."""
+"""benchmarks/throughput.py: its quick run, the TS2Vec reference
+(ts2vec_reference.py) and the measures (_measures.py). The quick run of
+throughput_accuracy.py is in test_benchmarks.py."""
 
 import importlib.util
 import json
@@ -14,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PTB = ROOT.parent / "shared" / "data" / "ecg" / "ptbdb" / "s0010_re.hea"
 
 
-def _load():
+def _load(name: str):
     spec = importlib.util.spec_from_file_location(
-        "throughput", ROOT / "benchmarks" / "throughput.py"
+        name, ROOT / "benchmarks" / f"{name}.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -25,7 +27,17 @@ def _load():
 
 @pytest.fixture(scope="module")
 def bench():
-    return _load()
+    return _load("throughput")  # puts benchmarks/ on sys.path for the others
+
+
+@pytest.fixture(scope="module")
+def reference(bench):
+    return _load("ts2vec_reference")
+
+
+@pytest.fixture(scope="module")
+def measures(bench):
+    return _load("_measures")
 
 
 @pytest.mark.skipif(not PTB.is_file(), reason="needs ../shared/data/ecg/ptbdb")
@@ -70,22 +82,7 @@ def test_peak_memory_runs_in_a_fresh_capped_process(bench):
     assert "error" in bench.peak_memory("cnn", (16, 1, 128), args)
 
 
-def test_accuracy_quick_run_scores_both_models(bench, tmp_path):
-    out = tmp_path / "accuracy.jsonl"
-    bench.main(["--accuracy", "--quick", "--threads", "1", "--out", str(out)])
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["dataset"], r["model"]) for r in rows] == [
-        ("ECG200", "TS2Vec reference"),
-        ("ECG200", "tscl simclr (default)"),
-    ]
-    assert rows[0]["samples"] == 4 * 8  # 4 iterations of batch 8 with --quick
-    for row in rows:
-        assert 0 <= row["accuracy"] <= 1
-        assert row["samples_per_s"] > 0
-    assert "against the TS2Vec reference" in out.with_suffix(".md").read_text()
-
-
-def test_reference_loss_equals_tscl_hierarchical(bench):
+def test_reference_loss_equals_tscl_hierarchical(reference):
     from tscl.losses import Hierarchical
 
     generator = torch.Generator().manual_seed(0)
@@ -93,21 +90,21 @@ def test_reference_loss_equals_tscl_hierarchical(bench):
         z1 = torch.randn(shape, generator=generator)
         z2 = torch.randn(shape, generator=generator)
         for unit in (0, 1):
-            theirs = bench.hierarchical_contrastive_loss(z1, z2, temporal_unit=unit)
+            theirs = reference.hierarchical_contrastive_loss(z1, z2, temporal_unit=unit)
             ours = Hierarchical(temporal_unit=unit)(
                 z1.transpose(1, 2), z2.transpose(1, 2)
             )
             assert float(theirs) == pytest.approx(float(ours), rel=1e-5)
 
 
-def test_reference_crops_overlap_on_the_same_timesteps(bench):
+def test_reference_crops_overlap_on_the_same_timesteps(reference):
     rng = np.random.RandomState(0)
     x = torch.arange(50.0)[None, :, None].repeat(6, 1, 1)  # (batch, time, 1)
     for _ in range(20):
-        crop_l, start1, n1, start2, n2 = bench.draw_crops(rng, 6, 50, 0)
+        crop_l, start1, n1, start2, n2 = reference.draw_crops(rng, 6, 50, 0)
         view1, view2 = (
-            bench.take_per_row(x, start1, n1),
-            bench.take_per_row(x, start2, n2),
+            reference.take_per_row(x, start1, n1),
+            reference.take_per_row(x, start2, n2),
         )
         assert 2 <= crop_l <= 50
         assert torch.equal(view1[:, -crop_l:], view2[:, :crop_l])
@@ -115,31 +112,48 @@ def test_reference_crops_overlap_on_the_same_timesteps(bench):
         assert view2.max() <= 49
 
 
-def test_reference_encoder_is_ts2vecs(bench):
-    net = bench.TSEncoder(in_channels=1)
+def test_reference_encoder_is_ts2vecs(reference):
+    net = reference.TSEncoder(in_channels=1)
     blocks = list(net.feature_extractor)
     assert len(blocks) == 11
     assert [b.conv1.conv.dilation[0] for b in blocks] == [2**i for i in range(11)]
     assert [b.projector is not None for b in blocks] == [False] * 10 + [True]
     assert sum(p.numel() for p in net.parameters()) == 637_248
-    reference = bench.TS2VecReference(1, seed=0)
+    model = reference.TS2VecReference(1, seed=0)
     x = torch.randn(8, 40, 1)
-    before = [p.detach().clone() for p in reference._net.parameters()]
-    assert np.isfinite(reference.step(x))
+    before = [p.detach().clone() for p in model._net.parameters()]
+    assert np.isfinite(model.step(x))
     assert any(
         not torch.equal(a, b)
-        for a, b in zip(before, reference._net.parameters(), strict=True)
+        for a, b in zip(before, model._net.parameters(), strict=True)
     )
-    assert reference.encode(x.numpy()).shape == (8, 320)
+    assert model.encode(x.numpy()).shape == (8, 320)
 
 
-def test_cpu_attention_flops_are_counted(bench):
+def test_reference_hyperparameters_and_fit(reference):
+    small = reference.TS2VecReference(
+        2, seed=0, out_dim=16, hidden_dim=8, depth=3, learning_rate=1e-2
+    )
+    assert len(small._net.feature_extractor) == 4
+    assert small.optimizer.param_groups[0]["lr"] == 1e-2
+    X = np.random.default_rng(0).standard_normal((10, 24, 2)).astype(np.float32)
+    small.fit(X, batch_size=4, n_iters=3)  # two batches a pass: two passes
+    assert len(small.crop_fractions) == 3
+    assert small.encode(X).shape == (10, 16)
+    again = reference.TS2VecReference(
+        2, seed=0, out_dim=16, hidden_dim=8, depth=3, learning_rate=1e-2
+    )
+    again.fit(X, batch_size=4, n_iters=3)
+    np.testing.assert_array_equal(small.encode(X), again.encode(X))  # seeded
+
+
+def test_cpu_attention_flops_are_counted(measures):
     from torch.nn import functional as F
     from torch.utils import flop_counter
 
     q, k, v = (torch.randn(2, 4, 32, 16, requires_grad=True) for _ in range(3))
     counter = flop_counter.FlopCounterMode(
-        display=False, custom_mapping=bench.CPU_ATTENTION
+        display=False, custom_mapping=measures.CPU_ATTENTION
     )
     with counter:
         F.scaled_dot_product_attention(q, k, v).sum().backward()
@@ -147,16 +161,19 @@ def test_cpu_attention_flops_are_counted(bench):
     expected = flop_counter.sdpa_flop_count(shape, shape, shape)
     expected += flop_counter.sdpa_backward_flop_count(shape, shape, shape, shape)
     assert counter.get_total_flops() == expected
-    small = bench.encoder_flops("transformer", (2, 1, 64))
-    assert bench.encoder_flops("transformer", (8, 1, 64)) == 4 * small
+    small = measures.encoder_flops("transformer", (2, 1, 64))
+    assert measures.encoder_flops("transformer", (8, 1, 64)) == 4 * small
 
 
-def test_measures_helpers(bench, monkeypatch):
-    assert bench.union_length([(0, 2), (1, 3), (5, 6), (5.5, 5.7)]) == 4
-    assert bench.union_length([]) == 0
-    assert bench._Views.epoch_2(list(range(12)), n_steps=2) == (6, 10)
-    assert bench._Views.epoch_2(list(range(11)), n_steps=2) is None
-    assert bench.bf16_peak_tflops("cpu") is None
+def test_measures_helpers(measures, monkeypatch):
+    assert measures.union_length([(0, 2), (1, 3), (5, 6), (5.5, 5.7)]) == 4
+    assert measures.union_length([]) == 0
+    span = type("Span", (), {"start": 10, "end": 40})
+    event = type("Event", (), {"name": "tscl.epoch.2", "time_range": span})
+    other = type("Event", (), {"name": "tscl.epoch.1", "time_range": span})
+    assert measures.epoch_window([other, event]) == (10, 40)
+    assert measures.epoch_window([other]) is None
+    assert measures.bf16_peak_tflops("cpu") is None
     for name, peak in [
         ("NVIDIA H100 80GB HBM3", 989.4),
         ("NVIDIA H100 PCIe", 756.0),
@@ -164,7 +181,7 @@ def test_measures_helpers(bench, monkeypatch):
         ("NVIDIA A100-SXM4-80GB", None),
     ]:
         monkeypatch.setattr(torch.cuda, "get_device_name", lambda device, n=name: n)
-        assert bench.bf16_peak_tflops("cuda") == peak
+        assert measures.bf16_peak_tflops("cuda") == peak
 
 
 def test_precision_and_compile_reach_the_estimator(bench):
@@ -176,6 +193,8 @@ def test_precision_and_compile_reach_the_estimator(bench):
     }
     with pytest.raises(SystemExit):
         bench.parse_args(["--temporal-unit", "-1"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--accuracy"])  # now throughput_accuracy.py
 
 
 @pytest.mark.gpu

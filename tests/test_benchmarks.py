@@ -111,6 +111,35 @@ def test_ucr_published_figures_and_argument_errors(tmp_path):
         bench.parse_args(["--root", str(tmp_path)])  # neither --datasets nor --all
 
 
+def test_throughput_accuracy_quick_run_scores_the_reference_and_tscl(tmp_path):
+    pytest.importorskip("torch")
+    bench = _load("throughput_accuracy")
+    out = tmp_path / "accuracy.jsonl"
+    bench.main(["--quick", "--threads", "1", "--out", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["dataset"], r["model"]) for r in rows] == [
+        ("ECG200", "TS2Vec reference"),
+        ("ECG200", "tscl simclr (default)"),
+    ]
+    assert rows[0]["samples"] == 4 * 8  # 4 iterations of batch 8 with --quick
+    for row in rows:
+        assert 0 <= row["accuracy"] <= 1
+        assert row["samples_per_s"] > 0
+        assert all(row[key] for key in ("git_sha", "torch", "tscl", "machine"))
+    assert "against the TS2Vec reference" in out.with_suffix(".md").read_text()
+
+
+def test_throughput_accuracy_arguments():
+    pytest.importorskip("torch")
+    bench = _load("throughput_accuracy")
+    assert bench.parse_args([]).out.name == "throughput_accuracy.jsonl"
+    args = bench.parse_args(["--precision", "bf16", "--compile"])
+    assert args.estimator_params == {"precision": "bf16", "compile": True}
+    assert bench.parse_args(["--quick"]).datasets == ["ECG200"]
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--temporal-unit", "-1"])
+
+
 def test_ecg_quick_run_compares_ssl_and_scratch_at_each_label_fraction(tmp_path):
     pytest.importorskip("wfdb")
     bench = _load("ecg")
@@ -156,7 +185,9 @@ def test_plot_results_draws_the_committed_results(tmp_path):
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 
-@pytest.mark.parametrize("name", ["ucr", "ecg", "finance", "methods_ucr"])
+@pytest.mark.parametrize(
+    "name", ["ucr", "ecg", "finance", "methods_ucr", "throughput_accuracy"]
+)
 def test_benchmarks_share_the_run_arguments_and_their_checks(name, capsys):
     torch = pytest.importorskip("torch")
     bench = _load(name)

@@ -202,10 +202,12 @@ def test_embeddings_follow_the_umask(npy, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_pretrain_help_lists_the_registries_and_training_defaults(capsys):
+def test_pretrain_help_lists_the_registries_and_estimator_defaults(capsys):
+    import inspect
+
+    from tscl import ContrastiveEncoder
     from tscl.encoders import ENCODERS
     from tscl.methods import METHODS
-    from tscl.training import TrainConfig
 
     with pytest.raises(SystemExit):
         main(["pretrain", "--help"])
@@ -215,7 +217,14 @@ def test_pretrain_help_lists_the_registries_and_training_defaults(capsys):
     from tscl.cli import _parser
 
     pretrain = next(a for a in _parser()._actions if a.dest == "command")
-    defaults = pretrain.choices["pretrain"].parse_args(["x.npy", "--out", "m"])
-    assert defaults.epochs == TrainConfig().n_epochs
-    assert defaults.batch_size == TrainConfig().batch_size
-    assert defaults.learning_rate == TrainConfig().learning_rate
+    parsed = pretrain.choices["pretrain"].parse_args(["x.npy", "--out", "m"])
+    signature = inspect.signature(ContrastiveEncoder).parameters
+    assert parsed.epochs == signature["n_epochs"].default
+    assert parsed.batch_size == signature["batch_size"].default
+    assert parsed.learning_rate == signature["learning_rate"].default
+    assert parsed.n_components == signature["n_components"].default
+    assert parsed.encoder == signature["encoder"].default
+    again = pretrain.choices["pretrain"].parse_args(
+        ["x.npy", "--out", "m", "--epochs", "3", "--batch-size", "AUTO"]
+    )
+    assert (again.epochs, again.batch_size) == (3, "auto")

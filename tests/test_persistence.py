@@ -91,7 +91,7 @@ def test_model_directory_layout(saved):
     assert config["format_version"] == persistence.FORMAT_VERSION
     assert config["tscl_version"] == tscl.__version__
     assert config["params"]["method"] == "simclr"
-    assert config["params"]["encoder"] == "cnn"
+    assert config["params"]["encoder"] == "auto"  # the method's: a CNN
     assert config["fitted"]["n_channels_in_"] == 2
     state = torch.load(saved / "encoder.pt", weights_only=True)
     assert all(isinstance(v, torch.Tensor) for v in state.values())

@@ -356,15 +356,19 @@ def test_train_config_is_what_a_checkpoint_compares():
     }
 
 
-def test_the_estimator_and_the_cli_share_the_training_defaults():
-    import inspect
-
+def test_the_estimator_takes_its_auto_settings_from_the_method():
     from tscl import ContrastiveEncoder
 
-    defaults = TrainConfig()
-    signature = inspect.signature(ContrastiveEncoder).parameters
-    for name in ("n_epochs", "batch_size", "learning_rate", "precision", "compile"):
-        assert signature[name].default == getattr(defaults, name), name
+    config = ContrastiveEncoder(method="simclr")._train_config(100, 1000)
+    assert (config.n_epochs, config.n_steps, config.batch_size) == (50, None, 64)
+    assert (config.schedule, config.weight_decay) == ("cosine", 1e-4)
+    config = ContrastiveEncoder(
+        method="simclr", n_epochs=3, batch_size=5
+    )._train_config()
+    assert (config.n_epochs, config.batch_size) == (3, 5)
+    assert ContrastiveEncoder(method="simclr")._output_size() == 128
+    assert ContrastiveEncoder(method="ts2vec")._output_size() == 320
+    assert ContrastiveEncoder(method="ts2vec", encoder="cnn")._output_size() == 128
 
 
 def test_epoch_time_waits_for_the_device(monkeypatch):

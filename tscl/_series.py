@@ -152,3 +152,60 @@ def channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         scale = np.sqrt(squares / count)
     scale[scale < 1e-12] = 1.0
     return mean, scale
+
+
+def label_codes(y: np.ndarray) -> np.ndarray:
+    """Integer class codes of ``y``, ``-1`` for unlabelled series (``y == -1``)."""
+    from sklearn.utils.multiclass import type_of_target
+
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(
+            f"y must be 1-D, one label per series; got shape {y.shape}. Pass "
+            "y.ravel() for a column vector."
+        )
+    numeric = y.dtype.kind in "iufb"
+    unlabelled = (y == -1) if numeric else np.zeros(len(y), dtype=bool)
+    labelled = y[~unlabelled]
+    try:
+        kind = type_of_target(labelled) if len(labelled) else "binary"
+        classes = np.unique(labelled, return_inverse=True)[1]
+    except TypeError:  # e.g. str mixed with None: nothing to sort them by
+        kinds = sorted({type(v).__name__ for v in labelled})
+        raise ValueError(
+            f"y mixes label types ({', '.join(kinds)}); use one type. Unlabelled "
+            "series are marked with -1 in integer labels."
+        ) from None
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"y must hold class labels (-1 for unlabelled series); got values of "
+            f"type {kind!r}, e.g. {y[:3].tolist()}. Regression targets cannot "
+            "define positives."
+        )
+    codes = np.full(len(y), -1, dtype=np.int64)
+    codes[~unlabelled] = classes
+    return codes
+
+
+def check_length(
+    n_timesteps: int, encoder: torch.nn.Module, aug: Any, method_min: int = 1
+) -> None:
+    """Refuse series (or views) shorter than the encoder or the method accepts."""
+    view_min = max(getattr(encoder, "min_length", 1), method_min)
+    needed = max(view_min, getattr(aug, "min_length", 1))
+    if n_timesteps < needed:
+        raise ValueError(
+            f"Series of {n_timesteps} timestep(s) (n_features = {n_timesteps} for "
+            f"2-D input) are too short: the encoder, method and "
+            f"augmentations need at least {needed}. Use longer windows, a smaller "
+            "patch_size, or an augmentation without cropping."
+        )
+    if aug is None or getattr(aug, "keeps_length", True):
+        return
+    view = aug(torch.zeros(1, 1, n_timesteps))  # shortening views: check them now
+    if view.shape[-1] < view_min:
+        raise ValueError(
+            f"The augmentation shortens series of {n_timesteps} timesteps to "
+            f"{view.shape[-1]}, shorter than the minimum of {view_min} of the "
+            "encoder and method. Crop less or use a smaller patch_size."
+        )

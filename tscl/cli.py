@@ -7,6 +7,7 @@ printed as one line, ``tscl: error: ...``, with exit status 1 and no traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -17,8 +18,9 @@ import numpy as np
 
 from tscl import _files
 from tscl.encoders import ENCODERS
+from tscl.estimator import ContrastiveEncoder
 from tscl.methods import METHODS
-from tscl.training import PRECISIONS, TrainConfig, TrainingError
+from tscl.training import PRECISIONS, TrainingError
 
 __all__ = ["load_data", "main"]
 
@@ -79,6 +81,18 @@ def load_data(path: str | os.PathLike[str]) -> np.ndarray:
     )
 
 
+def _count_or_auto(text: str) -> int | str:
+    """Parse an integer option that also takes ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer or 'auto'; got {text!r}"
+        ) from None
+
+
 def _json_dict(text: str | None, option: str) -> dict[str, Any] | None:
     """Parse a JSON object given on the command line."""
     if text is None:
@@ -124,7 +138,7 @@ def _checkpoint_path(args: argparse.Namespace) -> Path | None:
 
 
 def _pretrain(args: argparse.Namespace) -> None:
-    from tscl import ContrastiveEncoder, distributed, persistence
+    from tscl import distributed, persistence
 
     out = Path(args.out)
     persistence.check_target(out)  # fail before training, not after
@@ -210,16 +224,34 @@ def _parser() -> argparse.ArgumentParser:
         help="labels for supcon/triplet (-1 = unlabelled): a 1-D .npy, or a UCR "
         ".tsv whose first column is read",
     )
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(ContrastiveEncoder).parameters.items()
+    }
     p.add_argument(
-        "--encoder", default="cnn", help=f"one of {', '.join(ENCODERS)} (default cnn)"
+        "--encoder",
+        default=defaults["encoder"],
+        help=f"one of {', '.join(ENCODERS)}, or auto: the method's (default auto)",
     )
-    defaults = TrainConfig()
     p.add_argument(
-        "--epochs", type=int, default=defaults.n_epochs, help="passes over the data"
+        "--epochs",
+        type=_count_or_auto,
+        default=defaults["n_epochs"],
+        help="passes over the data, or auto: the method's budget (default auto)",
     )
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    p.add_argument("--n-components", type=int, default=128, help="representation size")
+    p.add_argument(
+        "--batch-size",
+        type=_count_or_auto,
+        default=defaults["batch_size"],
+        help="series per step, or auto: the method's (default auto)",
+    )
+    p.add_argument("--learning-rate", type=float, default=defaults["learning_rate"])
+    p.add_argument(
+        "--n-components",
+        type=_count_or_auto,
+        default=defaults["n_components"],
+        help="representation size, or auto: the encoder's (default auto)",
+    )
     p.add_argument(
         "--encoder-params",
         default=None,

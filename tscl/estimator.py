@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -19,14 +19,19 @@ from sklearn.utils.validation import check_is_fitted
 
 from tscl import augment as augment_module
 from tscl import distributed, encoders, methods, persistence, training
-from tscl._series import SeriesMixin
+from tscl._saving import SavingMixin
+from tscl._series import SeriesMixin, check_length, label_codes
 from tscl._validation import check_choice, check_count, resolve_name
 
 __all__ = ["ContrastiveEncoder", "load"]
 
 
 class ContrastiveEncoder(
-    SeriesMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    SavingMixin,
+    SeriesMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Learn representations of time series by contrastive self-supervision.
 
@@ -42,22 +47,30 @@ class ContrastiveEncoder(
         :class:`tscl.methods.Method` subclass. Methods whose ``label_use`` is
         ``"required"`` learn from ``y`` (supervised contrastive), ``"optional"``
         ones use it when given. See the methods guide.
-    encoder : str or encoder class, default="cnn"
-        Network; a name in :data:`tscl.encoders.ENCODERS`.
+    encoder : str or encoder class, default="auto"
+        Network; a name in :data:`tscl.encoders.ENCODERS`, a class or an
+        instance. ``"auto"`` is the method's ``default_encoder`` (``"cnn"``, and
+        ``"ts2vec"`` for ``method="ts2vec"``).
     augment : Augmentation, callable or tsaug augmenter, optional
         Makes each view, ``augment(x, generator) -> x'`` on ``(batch, channels,
         time)`` tensors. A tsaug augmenter or pipeline is wrapped in
         :class:`tscl.augment.Tsaug`. ``None`` uses the method's default
-        (:func:`tscl.augment.default_augmentation`; random masking for
+        (:func:`tscl.augment.default_augmentation`; for ``"ts2vec"``, none
+        when its encoder masks timesteps itself).
+    n_components : int or "auto", default="auto"
+        Size of the representation returned by ``transform``; ``"auto"`` is
+        the encoder's default ``out_dim`` (128 for ``"cnn"``, 320 for
         ``"ts2vec"``).
-    n_components : int, default=128
-        Size of the representation returned by ``transform``.
-    n_epochs : int, default=50
-        Passes over the training data.
-    batch_size : int, default=64
-        Series per step (capped at the number of samples).
+    n_epochs : int or "auto", default="auto"
+        Passes over the training data; ``"auto"`` is the method's budget: 50
+        epochs, or for ``"ts2vec"`` 200 optimiser steps when the data holds at
+        most 100,000 values, else 600 (TS2Vec's), whatever the number of series.
+    batch_size : int or "auto", default="auto"
+        Series per step (capped at the number of samples); ``"auto"`` is the
+        method's ``default_batch_size`` (64, or 8 for ``"ts2vec"``).
     learning_rate : float, default=1e-3
-        AdamW learning rate, decayed with a cosine schedule.
+        AdamW learning rate, decayed with a cosine schedule (constant for
+        ``"ts2vec"``, with TS2Vec's weight decay of 0.01).
     encoder_params : dict, optional
         Extra arguments of the encoder class, e.g. ``{"hidden_dim": 32}``.
     method_params : dict, optional
@@ -126,12 +139,12 @@ class ContrastiveEncoder(
     def __init__(
         self,
         method: Any = "simclr",
-        encoder: Any = "cnn",
+        encoder: Any = "auto",
         *,
         augment: Any = None,
-        n_components: int = 128,
-        n_epochs: int = 50,
-        batch_size: int = 64,
+        n_components: int | str = "auto",
+        n_epochs: int | str = "auto",
+        batch_size: int | str = "auto",
         learning_rate: float = 1e-3,
         encoder_params: dict[str, Any] | None = None,
         method_params: dict[str, Any] | None = None,
@@ -162,12 +175,30 @@ class ContrastiveEncoder(
         self.checkpoint_every = checkpoint_every
         self.resume = resume
 
-    def _train_config(self) -> training.TrainConfig:
-        """Return the training settings among the parameters (not yet checked)."""
+    def _train_config(
+        self, n_samples: int = 2, n_values: int = 2
+    ) -> training.TrainConfig:
+        """Return the training settings, ``"auto"`` ones from the method's recipe.
+
+        With ``n_epochs="auto"`` the budget comes from the method's
+        ``default_budget`` for ``n_samples`` series of ``n_values`` values in
+        all; with ``batch_size="auto"``, its ``default_batch_size``. The
+        method's schedule, weight decay and ``drop_last`` always apply.
+        """
+        method_cls = methods.method_class(self.method)
+        budget: dict[str, Any] = {"n_epochs": self.n_epochs}
+        if self.n_epochs == "auto":
+            budget = method_cls.default_budget(n_samples, n_values)
+        batch_size: Any = self.batch_size  # checked by TrainConfig.check
+        if batch_size == "auto":
+            batch_size = method_cls.default_batch_size
         return training.TrainConfig(
-            n_epochs=self.n_epochs,
-            batch_size=self.batch_size,
+            **budget,
+            batch_size=batch_size,
             learning_rate=self.learning_rate,
+            weight_decay=method_cls.weight_decay,
+            schedule=method_cls.schedule,
+            drop_last=method_cls.drop_last,
             precision=self.precision,
             compile=self.compile,
             checkpoint=self.checkpoint,
@@ -176,22 +207,40 @@ class ContrastiveEncoder(
             verbose=self.verbose,
         )
 
-    def _check_params(self) -> training.TrainConfig:
-        """Check every parameter before any work; return the training settings."""
-        config = self._train_config()
-        config.check(owner=self)
-        check_count(self.n_components, "n_components", owner=self)
+    def _check_params(self) -> None:
+        """Check every parameter before any work is done."""
+        methods.method_class(self.method)
+        for name in ("n_components", "n_epochs", "batch_size"):
+            if getattr(self, name) != "auto":
+                check_count(getattr(self, name), name, owner=self)
+        self._train_config().check(owner=self)
         for name in ("encoder_params", "method_params"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, dict):
                 raise TypeError(
                     f"The '{name}' parameter must be a dict or None; got {value!r}."
                 )
-        methods.method_class(self.method)
-        resolve_name(self.encoder, encoders.ENCODERS, "encoder", "encoder")
+        resolve_name(self._encoder_choice(), encoders.ENCODERS, "encoder", "encoder")
         if self.augment is not None:
             augment_module.as_augmentation(self.augment)  # TypeError if unusable
-        return config
+
+    def _encoder_choice(self) -> Any:
+        """Return ``encoder``, with ``"auto"`` replaced by the method's default."""
+        if isinstance(self.encoder, str) and self.encoder.lower() == "auto":
+            return methods.method_class(self.method).default_encoder
+        return self.encoder
+
+    def _output_size(self) -> int:
+        """Return ``n_components``, for ``"auto"`` the encoder's default ``out_dim``."""
+        if self.n_components != "auto":
+            return int(self.n_components)
+        found = resolve_name(self._encoder_choice(), encoders.ENCODERS, "", "")
+        if isinstance(found, torch.nn.Module):
+            return encoders.output_size(found)
+        default = inspect.signature(found).parameters.get("out_dim")
+        if default is None or not isinstance(default.default, int):
+            return 128
+        return default.default
 
     def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
         """Pretrain the encoder on ``X`` (and ``y`` for methods that use labels).
@@ -217,7 +266,7 @@ class ContrastiveEncoder(
             If ``method="supcon"`` gets no ``y``, or ``y`` holds continuous
             values or does not match ``X``.
         """
-        config = self._check_params()
+        self._check_params()
         method_cls = methods.method_class(self.method)
         uses_y = method_cls.label_use != "ignored" and y is not None
         if method_cls.label_use == "required" and y is None:
@@ -232,7 +281,7 @@ class ContrastiveEncoder(
             X3, y = self._validate_tensor(X, y if uses_y else None), y
         else:
             X3, y = self._validate(X, reset=True, y=y if uses_y else None)
-        codes = _label_codes(y) if uses_y else None
+        codes = label_codes(y) if uses_y else None
         n_samples, n_channels, n_timesteps = X3.shape
         if n_samples < 2:
             raise ValueError(
@@ -241,18 +290,19 @@ class ContrastiveEncoder(
                 if n_samples == 1
                 else f"ContrastiveEncoder needs at least 2 samples; got {n_samples}."
             )
+        config = self._train_config(n_samples, n_samples * n_channels * n_timesteps)
         device = distributed.setup(self.device)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        aug = (
-            augment_module.as_augmentation(self.augment)
-            if self.augment is not None
-            else method_cls.default_augmentation()
-        )
         self._fit_standardization(X3)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = self._build_model(n_channels)
-            _check_length(n_timesteps, model.encoder, aug, model.min_length)
+            aug = (
+                augment_module.as_augmentation(self.augment)
+                if self.augment is not None
+                else _default_views(method_cls, model.encoder)
+            )
+            check_length(n_timesteps, model.encoder, aug, model.min_length)
             self.history_ = training.train(
                 model,
                 X3,
@@ -264,14 +314,14 @@ class ContrastiveEncoder(
                 prepare=self._standardize,
                 settings=self._run_settings(),
             )
-        self._set_fitted(model.encoder.cpu().eval(), n_channels)
+        self._set_fitted(model.trained_encoder().cpu().eval(), n_channels)
         return self
 
     def _set_fitted(self, encoder: torch.nn.Module, n_channels: int) -> None:
         """Keep the trained encoder; what ``fit`` and :func:`load` both end with."""
-        self.encoder_ = encoder
+        self.encoder_ = encoder.requires_grad_(True)  # e.g. for fine-tuning
         self.n_channels_in_ = n_channels
-        self._n_features_out = self.n_components
+        self._n_features_out = self._output_size()
 
     def _run_settings(self) -> dict[str, str]:
         """Return the parameters a checkpoint must match to resume this fit."""
@@ -308,7 +358,7 @@ class ContrastiveEncoder(
 
     def _build_encoder(self, n_channels: int) -> torch.nn.Module:
         encoder = encoders.build_encoder(
-            self.encoder, n_channels, self.n_components, self.encoder_params
+            self._encoder_choice(), n_channels, self._output_size(), self.encoder_params
         )
         if isinstance(self.encoder, torch.nn.Module):
             encoder = copy.deepcopy(encoder)  # never train the user's instance
@@ -365,7 +415,7 @@ n_components) for ``level="timestamp"``
                 f"X has {X3.shape[1]} channel(s), but ContrastiveEncoder "
                 f"was fitted with {self.n_channels_in_}."
             )
-        _check_length(X3.shape[2], self.encoder_, None)
+        check_length(X3.shape[2], self.encoder_, None)
         Z = encoders.encode(
             self.encoder_, X3, self.device, level=level, prepare=self._standardize
         )
@@ -373,101 +423,6 @@ n_components) for ``level="timestamp"``
             stride = int(getattr(self.encoder_, "timestamp_stride", 1))
             Z = Z.repeat(stride, axis=2)[:, :, : X3.shape[2]].transpose(0, 2, 1)
         return Z.astype(X3.dtype, copy=False)
-
-    def save(self, path: str | os.PathLike[str]) -> ContrastiveEncoder:
-        """Write the fitted model to directory ``path`` in a format that runs no code.
-
-        ``config.json`` holds the parameters and fitted statistics,
-        ``encoder.pt`` the weights (read back with ``weights_only=True``) and
-        ``history.json`` the training history (:mod:`tscl.persistence`). See
-        :func:`tscl.load`.
-
-        Parameters
-        ----------
-        path : str or Path
-            A new or empty directory, or one written by an earlier ``save``.
-
-        Returns
-        -------
-        self : ContrastiveEncoder
-
-        Raises
-        ------
-        sklearn.exceptions.NotFittedError
-            If the estimator is not fitted.
-        FileExistsError
-            If ``path`` is a file or a non-empty directory that is not a model.
-        TypeError
-            If a parameter cannot be stored safely (nothing is written).
-        """
-        check_is_fitted(self)
-        config = {"params": self._params_to_json(), "fitted": self._fitted_to_json()}
-        persistence.write(path, config, self.encoder_.state_dict(), self.history_)
-        return self
-
-    def _params_to_json(self) -> dict[str, Any]:
-        """Return the parameters as JSON: registry names, view specs, no paths."""
-        params = self.get_params(deep=False)
-        params["method"] = _registry_name(params["method"], methods.METHODS, "method")
-        params["encoder"] = _registry_name(
-            params["encoder"], encoders.ENCODERS, "encoder"
-        )
-        try:
-            params["augment"] = (
-                None if self.augment is None else augment_module.to_spec(self.augment)
-            )
-        except TypeError:
-            params["augment"] = {"unrestorable": repr(self.augment)}
-        if not isinstance(params["random_state"], (int, type(None))):
-            params["random_state"] = None
-        params["checkpoint"], params["resume"] = None, False  # belong to one fit
-        return params
-
-    def _fitted_to_json(self) -> dict[str, Any]:
-        """Every fitted attribute (``name_``) but the encoder and the history."""
-        fitted = {}
-        for name, value in vars(self).items():
-            if name.startswith("_") or not name.endswith("_"):
-                continue
-            if name in ("encoder_", "history_"):
-                continue
-            fitted[name] = value.tolist() if isinstance(value, np.ndarray) else value
-        return fitted
-
-    @classmethod
-    def _from_files(
-        cls, files: persistence.ModelFiles, root: str
-    ) -> ContrastiveEncoder:
-        """Rebuild a fitted estimator from a model folder's contents."""
-        config = files.config
-        try:
-            params = dict(config["params"])
-            params["augment"] = _augment_from_json(params["augment"])
-            fitted = dict(config["fitted"])
-            fitted.setdefault("n_dims_in_", 3)  # tscl 0.1.0 did not store it
-            estimator = cls(**params)
-            with torch.random.fork_rng(devices=[]):  # building draws nothing we keep
-                model = estimator._build_model(int(fitted["n_channels_in_"]))
-                encoder = model.encoder  # a pair of encoders for CLIP
-        except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(
-                f"{root}/config.json does not describe a model this tscl can "
-                f"rebuild ({type(err).__name__}: {err}); it may be damaged or "
-                "written by another version."
-            ) from None
-        try:
-            encoder.load_state_dict(files.weights)
-        except (RuntimeError, KeyError, TypeError) as err:
-            reason = " ".join(line.strip() for line in str(err).splitlines()[:2])
-            raise ValueError(
-                f"{root}/encoder.pt could not be read as this model's weights "
-                f"({reason})."
-            ) from None
-        for name, value in fitted.items():
-            setattr(estimator, name, _fitted_from_json(value))
-        estimator._set_fitted(encoder.eval(), estimator.n_channels_in_)
-        estimator.history_ = files.history
-        return estimator
 
 
 def load(path: str | os.PathLike[str]) -> ContrastiveEncoder:
@@ -504,41 +459,15 @@ def load(path: str | os.PathLike[str]) -> ContrastiveEncoder:
     return ContrastiveEncoder._from_files(persistence.read(path), str(path))
 
 
-def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
-    """Return the registry name of a name or class; refuse an instance."""
-    if isinstance(value, str):
-        return value.lower()
-    for name, registered in registry.items():
-        if value is registered:
-            return name
-    raise TypeError(
-        f"Cannot save a model whose '{parameter}' is {value!r}: only names in "
-        f"{sorted(registry)} (or their classes) can be saved safely. Add your class "
-        f"to the registry or pickle the estimator instead. Nothing was written."
-    )
+def _default_views(method_cls: type[methods.Method], encoder: torch.nn.Module) -> Any:
+    """Return the method's default views for this encoder.
 
-
-def _augment_from_json(spec: Any) -> Any:
-    if spec is None:
-        return None
-    if "unrestorable" in spec:
-        warnings.warn(
-            f"The saved model was trained with augment={spec['unrestorable']}, which "
-            "cannot be stored safely; the loaded estimator has augment=None. Set it "
-            "again before refitting.",
-            UserWarning,
-            stacklevel=4,
-        )
-        return None
-    return augment_module.from_spec(spec)
-
-
-def _fitted_from_json(value: Any) -> Any:
-    """Return a stored fitted value: lists were arrays (of objects for strings)."""
-    if not isinstance(value, list):
-        return value
-    strings = any(isinstance(v, str) for v in value)
-    return np.asarray(value, dtype=object if strings else None)
+    A method whose ``default_augmentation`` takes no encoder (written before
+    it could) is called without it.
+    """
+    if inspect.signature(method_cls.default_augmentation).parameters:
+        return method_cls.default_augmentation(encoder)
+    return method_cls.default_augmentation()
 
 
 def _table_output(estimator: Any) -> str:
@@ -547,60 +476,3 @@ def _table_output(estimator: Any) -> str:
 
     own = getattr(estimator, "_sklearn_output_config", {}).get("transform")
     return str(own or sklearn.get_config()["transform_output"])
-
-
-def _label_codes(y: np.ndarray) -> np.ndarray:
-    """Integer class codes of ``y``, ``-1`` for unlabelled series (``y == -1``)."""
-    from sklearn.utils.multiclass import type_of_target
-
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"y must be 1-D, one label per series; got shape {y.shape}. Pass "
-            "y.ravel() for a column vector."
-        )
-    numeric = y.dtype.kind in "iufb"
-    unlabelled = (y == -1) if numeric else np.zeros(len(y), dtype=bool)
-    labelled = y[~unlabelled]
-    try:
-        kind = type_of_target(labelled) if len(labelled) else "binary"
-        classes = np.unique(labelled, return_inverse=True)[1]
-    except TypeError:  # e.g. str mixed with None: nothing to sort them by
-        kinds = sorted({type(v).__name__ for v in labelled})
-        raise ValueError(
-            f"y mixes label types ({', '.join(kinds)}); use one type. Unlabelled "
-            "series are marked with -1 in integer labels."
-        ) from None
-    if kind not in ("binary", "multiclass"):
-        raise ValueError(
-            f"y must hold class labels (-1 for unlabelled series); got values of "
-            f"type {kind!r}, e.g. {y[:3].tolist()}. Regression targets cannot "
-            "define positives."
-        )
-    codes = np.full(len(y), -1, dtype=np.int64)
-    codes[~unlabelled] = classes
-    return codes
-
-
-def _check_length(
-    n_timesteps: int, encoder: torch.nn.Module, aug: Any, method_min: int = 1
-) -> None:
-    """Refuse series (or views) shorter than the encoder or the method accepts."""
-    view_min = max(getattr(encoder, "min_length", 1), method_min)
-    needed = max(view_min, getattr(aug, "min_length", 1))
-    if n_timesteps < needed:
-        raise ValueError(
-            f"Series of {n_timesteps} timestep(s) (n_features = {n_timesteps} for "
-            f"2-D input) are too short: the encoder, method and "
-            f"augmentations need at least {needed}. Use longer windows, a smaller "
-            "patch_size, or an augmentation without cropping."
-        )
-    if aug is None or getattr(aug, "keeps_length", True):
-        return
-    view = aug(torch.zeros(1, 1, n_timesteps))  # shortening views: check them now
-    if view.shape[-1] < view_min:
-        raise ValueError(
-            f"The augmentation shortens series of {n_timesteps} timesteps to "
-            f"{view.shape[-1]}, shorter than the minimum of {view_min} of the "
-            "encoder and method. Crop less or use a smaller patch_size."
-        )

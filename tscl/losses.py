@@ -30,6 +30,7 @@ __all__ = [
     "SupCon",
     "Triplet",
     "check_pair",
+    "timelag_weights",
 ]
 
 
@@ -563,26 +564,63 @@ class Triplet(nn.Module):
         return losses[valid].mean()
 
 
-def _pairwise_nce(z1: Tensor, z2: Tensor) -> Tensor:
+def _pairwise_nce(z1: Tensor, z2: Tensor, weights: Tensor | None = None) -> Tensor:
     """TS2Vec's contrast over the middle axis of ``(groups, n, dim)`` pairs.
 
     In each group, each of the ``2n`` vectors has its counterpart in the other
     tensor as the positive and the ``2n - 2`` others as negatives, with raw dot
-    products as logits (no normalisation, no temperature, as in TS2Vec).
+    products as logits (no normalisation, no temperature, as in TS2Vec). With
+    ``weights`` (an ``(n, n)`` matrix with ones on its diagonal), the targets
+    are soft (SoftCLT): anchor ``i`` pulls both vectors of item ``j != i`` with
+    weight ``weights[i, j]`` and its counterpart with 1.
     """
     n = z1.shape[1]
     z = torch.cat([z1, z2], dim=1)  # (groups, 2n, dim)
     logits = z @ z.transpose(1, 2)  # (groups, 2n, 2n)
     eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
     logits = logits.masked_fill(eye, float("-inf"))
-    target = torch.arange(2 * n, device=z.device).roll(n)  # i <-> n + i
-    return F.cross_entropy(
-        logits.flatten(0, 1), target.repeat(z.shape[0]), reduction="mean"
-    )
+    if weights is None:
+        target = torch.arange(2 * n, device=z.device).roll(n)  # i <-> n + i
+        return F.cross_entropy(
+            logits.flatten(0, 1), target.repeat(z.shape[0]), reduction="mean"
+        )
+    log_p = F.log_softmax(logits, dim=-1).masked_fill(eye, 0.0)
+    w = weights.to(device=z.device, dtype=log_p.dtype).repeat(2, 2)  # (2n, 2n)
+    return -(w * log_p).sum(dim=-1).mean()
+
+
+def timelag_weights(n: int, tau: float, device: torch.device | None = None) -> Tensor:
+    """SoftCLT's soft temporal targets: ``2 / (1 + exp(tau * |t - t'|))``.
+
+    Parameters
+    ----------
+    n : int
+        Timesteps.
+    tau : float
+        Sharpness, > 0: the weight halves near ``|t - t'| = 1.1 / tau``.
+    device : torch.device, optional
+        Where to build the matrix.
+
+    Returns
+    -------
+    Tensor of shape (n, n)
+        1 on the diagonal, decreasing with the time lag; below 1e-6 set to 0.
+
+    Examples
+    --------
+    >>> timelag_weights(3, tau=1.0)
+    tensor([[1.0000, 0.5379, 0.2384],
+            [0.5379, 1.0000, 0.5379],
+            [0.2384, 0.5379, 1.0000]])
+    """
+    steps = torch.arange(n, device=device, dtype=torch.float32)
+    lag = (steps[:, None] - steps[None, :]).abs()
+    weights = 2 * torch.sigmoid(-tau * lag)
+    return weights.masked_fill(weights < 1e-6, 0.0)
 
 
 class Hierarchical(nn.Module):
-    """TS2Vec's hierarchical contrastive loss over timestamp representations.
+    """TS2Vec's hierarchical contrastive loss, with SoftCLT's soft targets.
 
     ``z1`` and ``z2`` hold per-timestep representations of the same timesteps
     seen in two contexts (two overlapping crops). At each scale the loss adds
@@ -593,6 +631,13 @@ class Hierarchical(nn.Module):
     one timestep is left. The result is the mean over scales. Logits are raw dot
     products, as in the paper.
 
+    Soft contrastive learning (SoftCLT) replaces the hard targets by soft ones:
+    with ``tau_temporal > 0`` a timestep also pulls its neighbours in time, with
+    weight ``2 / (1 + exp(tau * lag))`` where ``tau = tau_temporal * 2**scale``
+    (:func:`timelag_weights`); ``forward(z1, z2, instance_weights)`` takes soft
+    instance-wise targets between the samples of the batch (e.g. from the
+    distances between the raw series).
+
     Parameters
     ----------
     alpha : float, default=0.5
@@ -600,10 +645,14 @@ class Hierarchical(nn.Module):
     temporal_unit : int, default=0
         The temporal term is used from this scale on (0 = every scale); a larger
         value saves memory on long series.
+    tau_temporal : float, default=0.0
+        Sharpness of the soft temporal targets; 0 keeps TS2Vec's hard ones.
 
     References
     ----------
     .. [1] Yue et al., TS2Vec, AAAI 2022, arXiv:2106.10466
+    .. [2] Lee et al., Soft Contrastive Learning for Time Series (SoftCLT),
+       ICLR 2024, arXiv:2312.16424
 
     Examples
     --------
@@ -611,19 +660,32 @@ class Hierarchical(nn.Module):
     >>> loss = Hierarchical()
     >>> bool(loss(z, z) < loss(z, torch.randn(4, 8, 16)))
     True
+    >>> hard = loss(z, z + 1)
+    >>> bool(torch.isclose(loss(z, z + 1, instance_weights=torch.eye(4)), hard))
+    True
+    >>> bool(torch.isfinite(Hierarchical(tau_temporal=1.0)(z, z)))
+    True
     """
 
     #: Inputs are ``(batch, dim, time)``, one representation per timestep.
     per_timestep = True
 
-    def __init__(self, alpha: float = 0.5, temporal_unit: int = 0) -> None:
+    def __init__(
+        self, alpha: float = 0.5, temporal_unit: int = 0, tau_temporal: float = 0.0
+    ) -> None:
         super().__init__()
         check_param(alpha, "alpha", owner=self, interval=(0, 1), closed="both")
         check_count(temporal_unit, "temporal_unit", owner=self, minimum=0)
+        check_param(
+            tau_temporal, "tau_temporal", owner=self, interval=(0, None), closed="left"
+        )
         self.alpha = alpha
         self.temporal_unit = temporal_unit
+        self.tau_temporal = tau_temporal
 
-    def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
+    def forward(
+        self, z1: Tensor, z2: Tensor, instance_weights: Tensor | None = None
+    ) -> Tensor:
         """Return the loss averaged over scales.
 
         Parameters
@@ -631,6 +693,9 @@ class Hierarchical(nn.Module):
         z1, z2 : Tensor of shape (batch, dim, time)
             Representations of the same timesteps in two contexts; ``batch >= 2``
             for the instance-wise term.
+        instance_weights : Tensor of shape (batch, batch), optional
+            Soft instance-wise targets: ones on the diagonal, in [0, 1]
+            elsewhere. None keeps TS2Vec's hard targets.
 
         Returns
         -------
@@ -647,15 +712,25 @@ class Hierarchical(nn.Module):
                 "The instance-wise term needs at least 2 samples per batch; got "
                 f"{z1.shape[0]}. Use a larger batch or alpha=0."
             )
+        batch = z1.shape[0]
+        if instance_weights is not None and instance_weights.shape != (batch, batch):
+            raise ValueError(
+                f"instance_weights must have shape ({batch}, {batch}), one weight "
+                f"per pair of samples; got {tuple(instance_weights.shape)}."
+            )
         a, b = z1.float().transpose(1, 2), z2.float().transpose(1, 2)  # (b, t, d)
         total, scales = a.new_zeros(()), 0
         while True:
             if self.alpha > 0:
                 total = total + self.alpha * _pairwise_nce(
-                    a.transpose(0, 1), b.transpose(0, 1)
+                    a.transpose(0, 1), b.transpose(0, 1), instance_weights
                 )
             if self.alpha < 1 and scales >= self.temporal_unit and a.shape[1] > 1:
-                total = total + (1 - self.alpha) * _pairwise_nce(a, b)
+                lags = None
+                if self.tau_temporal > 0:
+                    tau = self.tau_temporal * 2**scales
+                    lags = timelag_weights(a.shape[1], tau, a.device)
+                total = total + (1 - self.alpha) * _pairwise_nce(a, b, lags)
             scales += 1
             if a.shape[1] == 1:
                 return total / scales

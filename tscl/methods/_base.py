@@ -165,11 +165,26 @@ class Method(nn.Module):
     min_length : int
         The shortest views the method trains on (1 unless it crops); the
         estimator refuses shorter series before training.
+    default_encoder : str
+        The encoder the estimator builds when its ``encoder`` is ``"auto"``.
+    default_batch_size : int
+        The estimator's batch size when its ``batch_size`` is ``"auto"``.
+    schedule : {"cosine", "constant"}
+        The learning-rate schedule the estimator trains with.
+    weight_decay : float
+        AdamW's weight decay when the estimator trains it.
+    drop_last : bool
+        Whether the estimator drops the incomplete last batch of every pass.
     """
 
     encoder: nn.Module
     label_use: ClassVar[str] = "ignored"
     min_length: int = 1
+    default_encoder: ClassVar[str] = "cnn"
+    default_batch_size: ClassVar[int] = 64
+    schedule: ClassVar[str] = "cosine"
+    weight_decay: ClassVar[float] = 1e-4
+    drop_last: ClassVar[bool] = False
 
     def forward(self, x1: Tensor, x2: Tensor, labels: Tensor | None = None) -> Tensor:
         """Return the training loss for two views of one batch."""
@@ -179,8 +194,13 @@ class Method(nn.Module):
         """Update state outside the gradient after each optimiser step."""
 
     @classmethod
-    def default_augmentation(cls) -> Any:
+    def default_augmentation(cls, encoder: nn.Module | None = None) -> Any:
         """Return the views used when the estimator's ``augment`` is None.
+
+        Parameters
+        ----------
+        encoder : nn.Module, optional
+            The encoder the method trains, for methods whose views depend on it.
 
         Returns
         -------
@@ -190,3 +210,34 @@ class Method(nn.Module):
         from tscl import augment
 
         return augment.default_augmentation()
+
+    @classmethod
+    def default_budget(cls, n_samples: int, n_values: int) -> dict[str, int]:
+        """Return the training budget when the estimator's ``n_epochs`` is "auto".
+
+        Parameters
+        ----------
+        n_samples : int
+            Series in the training data.
+        n_values : int
+            Values in it (series x channels x timesteps).
+
+        Returns
+        -------
+        dict
+            ``{"n_epochs": k}`` (passes over the data) or ``{"n_steps": k}``
+            (optimiser steps, whatever the data's size); 50 epochs here.
+        """
+        return {"n_epochs": 50}
+
+    def trained_encoder(self) -> nn.Module:
+        """Return the encoder that ``transform`` uses after training.
+
+        The online encoder, unless a method keeps another one (TS2Vec's running
+        average of the weights).
+
+        Returns
+        -------
+        nn.Module
+        """
+        return self.encoder

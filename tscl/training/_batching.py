@@ -20,21 +20,28 @@ __all__ = ["Rows", "batches"]
 
 
 def batches(
-    n: int, batch_size: int, generator: torch.Generator, rank: int = 0, world: int = 1
+    n: int,
+    batch_size: int,
+    generator: torch.Generator,
+    rank: int = 0,
+    world: int = 1,
+    drop_last: bool = False,
 ) -> list[Tensor]:
     """Return this process's share of shuffled index batches.
 
     The order is drawn the same way in every process: each global batch of
     ``batch_size * world`` indices is cut into ``world`` equal shares (a few
     indices of a short last batch are left out to make the shares equal).
-    A last share of one sample is dropped.
+    A last share of one sample is dropped, and with ``drop_last`` any
+    incomplete last batch (as TS2Vec's ``DataLoader(drop_last=True)``).
     """
     order = torch.randperm(n, generator=generator)
     batches = []
     for chunk in order.split(batch_size * world):
         share = len(chunk) // world
         batches.append(chunk[rank * share : (rank + 1) * share])
-    if len(batches) > 1 and len(batches[-1]) < 2:
+    short = len(batches[-1]) < (batch_size if drop_last else 2)
+    if len(batches) > 1 and short:
         batches.pop()
     return batches
 

@@ -24,11 +24,15 @@ from tscl._validation import check_choice, check_count, check_param
 
 __all__ = [
     "PRECISIONS",
+    "SCHEDULES",
     "TrainConfig",
     "TrainingError",
     "check_loss",
     "make_optimizer",
 ]
+
+#: Learning-rate schedules: a cosine decay to 0 over the run, or a constant rate.
+SCHEDULES = ("cosine", "constant")
 
 #: Autocast dtype of each ``precision``; ``"fp32"`` trains without autocast.
 PRECISIONS: dict[str, torch.dtype | None] = {
@@ -60,6 +64,10 @@ class TrainConfig:
     ----------
     n_epochs : int, default=50
         Passes over the data.
+    n_steps : int, optional
+        Optimiser steps in all: training stops after this many, in the middle
+        of an epoch if need be (``n_epochs`` is then ignored). The budget of
+        TS2Vec-style training, counted in steps whatever the dataset's size.
     batch_size : int, default=64
         Series per step in each process (capped at the number of series
         divided by the number of processes).
@@ -67,6 +75,12 @@ class TrainConfig:
         AdamW learning rate, with a cosine decay to 0 over the run.
     weight_decay : float, default=1e-4
         AdamW weight decay.
+    schedule : {"cosine", "constant"}, default="cosine"
+        The learning rate decays to 0 with a cosine over the run, or stays
+        constant (as in TS2Vec).
+    drop_last : bool, default=False
+        Drop the incomplete last batch of every pass (as TS2Vec does); else
+        only a last batch of one series is dropped.
     precision : {"fp32", "bf16", "fp16"}, default="fp32"
         ``"bf16"`` and ``"fp16"`` run the method under ``torch.autocast`` (fp16
         with a gradient scaler); losses are computed in float32.
@@ -97,9 +111,12 @@ class TrainConfig:
     """
 
     n_epochs: int = 50
+    n_steps: int | None = None
     batch_size: int = 64
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    drop_last: bool = False
     precision: str = "fp32"
     compile: bool = False
     checkpoint: str | os.PathLike[str] | None = None
@@ -129,6 +146,9 @@ class TrainConfig:
         """
         for name in ("n_epochs", "batch_size", "checkpoint_every"):
             check_count(getattr(self, name), name, owner=owner)
+        if self.n_steps is not None:
+            check_count(self.n_steps, "n_steps", owner=owner)
+        check_choice(self.schedule, "schedule", SCHEDULES, owner=owner)
         check_param(
             self.learning_rate, "learning_rate", owner=owner, interval=(0, None)
         )
@@ -140,7 +160,7 @@ class TrainConfig:
             closed="left",
         )
         check_param(self.verbose, "verbose", owner=owner, kind=(numbers.Integral, bool))
-        for flag in ("compile", "resume"):
+        for flag in ("compile", "resume", "drop_last"):
             check_param(getattr(self, flag), flag, owner=owner, kind=bool)
         check_choice(
             self.precision,
@@ -160,11 +180,50 @@ class TrainConfig:
         -------
         dict
             ``n_epochs``, ``batch_size``, ``learning_rate``, ``weight_decay``
-            and ``precision``; where and how often checkpoints are written,
-            progress bars and compilation may change between runs.
+            and ``precision``, and ``n_steps``, ``schedule`` and
+            ``drop_last`` where they are not their defaults (so checkpoints of
+            earlier versions still match); where and how often checkpoints are
+            written, progress bars and compilation may change between runs.
         """
         keep = ("n_epochs", "batch_size", "learning_rate", "weight_decay", "precision")
-        return {key: value for key, value in asdict(self).items() if key in keep}
+        found = {key: value for key, value in asdict(self).items() if key in keep}
+        defaults = TrainConfig()
+        for key in ("n_steps", "schedule", "drop_last"):
+            if getattr(self, key) != getattr(defaults, key):
+                found[key] = getattr(self, key)
+        return found
+
+    def total_steps(self, batches_per_epoch: int) -> int:
+        """Return the optimiser steps of the run: ``n_steps``, else every epoch's.
+
+        Parameters
+        ----------
+        batches_per_epoch : int
+            Steps in one pass over the data.
+
+        Returns
+        -------
+        int
+        """
+        if self.n_steps is not None:
+            return self.n_steps
+        return batches_per_epoch * self.n_epochs
+
+    def epochs(self, batches_per_epoch: int) -> int:
+        """Return the passes the run starts: ``n_epochs``, or enough for ``n_steps``.
+
+        Parameters
+        ----------
+        batches_per_epoch : int
+            Steps in one pass over the data.
+
+        Returns
+        -------
+        int
+        """
+        if self.n_steps is None:
+            return self.n_epochs
+        return -(-self.n_steps // max(batches_per_epoch, 1))
 
 
 def make_optimizer(
@@ -172,8 +231,9 @@ def make_optimizer(
     learning_rate: float,
     weight_decay: float,
     total_steps: int,
+    schedule: str = "cosine",
 ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    """Return AdamW and its cosine decay to 0 over ``total_steps``: tscl's one recipe.
+    """Return AdamW and its learning-rate schedule: tscl's one recipe.
 
     Pretraining (:func:`train`) and fine-tuning
     (:class:`tscl.evaluation.EncoderClassifier`) both train with it.
@@ -187,13 +247,16 @@ def make_optimizer(
     weight_decay : float
         AdamW weight decay.
     total_steps : int
-        Optimiser steps in the run; the schedule reaches 0 at the last.
+        Optimiser steps in the run; the cosine schedule reaches 0 at the last.
+    schedule : {"cosine", "constant"}, default="cosine"
+        A cosine decay to 0, or a constant learning rate.
 
     Returns
     -------
     optimizer : torch.optim.AdamW
-    scheduler : torch.optim.lr_scheduler.CosineAnnealingLR
-        Call ``scheduler.step()`` after each ``optimizer.step()``.
+    scheduler : torch.optim.lr_scheduler.LRScheduler
+        ``CosineAnnealingLR``, or ``LambdaLR`` at a factor of 1; call
+        ``scheduler.step()`` after each ``optimizer.step()``.
 
     Examples
     --------
@@ -205,10 +268,20 @@ def make_optimizer(
     optimizer = torch.optim.AdamW(
         parameters, lr=learning_rate, weight_decay=weight_decay
     )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=max(total_steps, 1)
-    )
+    check_choice(schedule, "schedule", SCHEDULES, owner="make_optimizer")
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    if schedule == "constant":
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _constant)
+    else:
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=max(total_steps, 1)
+        )
     return optimizer, scheduler
+
+
+def _constant(step: int) -> float:
+    """Return 1: a constant learning rate (a function, which schedulers can save)."""
+    return 1.0
 
 
 def check_loss(

@@ -53,6 +53,7 @@ class _Loop:
     precision: str = "fp32"
     epoch: int = 0
     step: int = 0
+    monitor_every: int = 1
     last_loss: float | None = None
     monitor: monitoring.CollapseMonitor = field(
         default_factory=monitoring.CollapseMonitor
@@ -88,7 +89,11 @@ class _Loop:
         self.model = torch.compile(model) if config.compile else model
         self.precision = config.precision
         self.optimizer, self.scheduler = make_optimizer(
-            method.parameters(), config.learning_rate, config.weight_decay, self.total
+            method.parameters(),
+            config.learning_rate,
+            config.weight_decay,
+            self.total,
+            config.schedule,
         )
         self.scaler = torch.amp.GradScaler(
             self.device.type, enabled=config.precision == "fp16"
@@ -140,19 +145,27 @@ class _Loop:
         self.losses.extend(values_list)
         self.last_loss = values_list[-1]
 
-    def end_epoch(self, epoch: int, seconds: float, probe: Tensor, seed: int) -> None:
-        """Record the epoch's loss, time and collapse measures (after a flush)."""
+    def end_epoch(
+        self, epoch: int, seconds: float, probe: Tensor, seed: int, last: bool
+    ) -> None:
+        """Record the epoch's loss, time and collapse measures (after a flush).
+
+        Collapse is measured every ``monitor_every`` epochs and after the last;
+        the other epochs record NaN.
+        """
         distributed.broadcast_buffers(self.method)  # e.g. BatchNorm statistics
         losses, self.losses = self.losses, []
         self.history["loss"].append(float(np.mean(losses)) if losses else math.nan)
         self.history["epoch_time"].append(seconds)
         self.history["learning_rate"].append(self.scheduler.get_last_lr()[0])
-        with warnings.catch_warnings():
-            if not distributed.is_main_process():
-                warnings.simplefilter("ignore", monitoring.CollapseWarning)
-            metrics = _measure(
-                self.method, probe, self.views, seed + 3, self.monitor, epoch
-            )
+        metrics = dict.fromkeys(monitoring.METRICS, math.nan)
+        if last or (epoch + 1) % self.monitor_every == 0:
+            with warnings.catch_warnings():
+                if not distributed.is_main_process():
+                    warnings.simplefilter("ignore", monitoring.CollapseWarning)
+                metrics = _measure(
+                    self.method, probe, self.views, seed + 3, self.monitor, epoch
+                )
         for name, value in metrics.items():
             self.history[name].append(value)
         self.epoch = epoch + 1

@@ -27,8 +27,11 @@ from tscl.training._loop import ViewMaker, _Loop
 
 __all__ = ["stable_repr", "train"]
 
-#: Series per epoch on which collapse is measured.
-PROBE_SIZE = 256
+#: Series on which collapse is measured.
+PROBE_SIZE = 128
+#: At most this many collapse measures per run, evenly spaced, the last epoch's
+#: included (every epoch for runs of up to 10 epochs).
+MEASURES = 10
 #: ``torch.profiler`` label of each epoch's steps (``"tscl.epoch.1"``, ...): the
 #: span that ``history["epoch_time"]`` times, for profiles of a fit.
 EPOCH_LABEL = "tscl.epoch."
@@ -90,7 +93,9 @@ def train(
         per epoch, after the device has finished the epoch's work),
         ``learning_rate`` (at the end of each epoch), ``n_steps``, and per
         epoch the collapse measures of :func:`tscl.monitoring.collapse_metrics`
-        on the encoder's output for two views of up to 256 training series.
+        on the encoder's output for two views of up to 128 training series:
+        after every epoch of runs of up to 10 epochs, else after every
+        ``ceil(epochs / 10)``-th and the last (NaN for the others).
 
     Raises
     ------
@@ -135,9 +140,15 @@ def train(
             f"got {len(data)} series. Use fewer processes or more data."
         )
     batch_size = min(config.batch_size, len(data) // world)
-    n_batches = len(batches(len(data), batch_size, torch.Generator(), rank, world))
-    loop = _Loop.build(method, views, device, n_batches * config.n_epochs, seed)
+
+    def shares(generator: torch.Generator) -> list[Tensor]:
+        return batches(len(data), batch_size, generator, rank, world, config.drop_last)
+
+    n_batches = len(shares(torch.Generator()))
+    n_epochs = config.epochs(n_batches)
+    loop = _Loop.build(method, views, device, config.total_steps(n_batches), seed)
     loop.configure(config)
+    loop.monitor_every = -(-n_epochs // MEASURES)
     run = dict(settings or {})
     run |= _describe_run(method, views, data, y, config, batch_size)
     path = None if config.checkpoint is None else Path(config.checkpoint)
@@ -155,10 +166,12 @@ def train(
         unit="step",
     )
     with bar:
-        for epoch in range(loop.epoch, config.n_epochs):
+        for epoch in range(loop.epoch, n_epochs):
             with torch.profiler.record_function(f"{EPOCH_LABEL}{epoch + 1}"):
                 start = time.perf_counter()
-                for index in batches(len(data), batch_size, loop.shuffle, rank, world):
+                for index in shares(loop.shuffle):
+                    if loop.step == loop.total:  # n_steps reached mid-epoch
+                        break
                     batch = data.take(index).to(device, non_blocking=True)
                     labels = None
                     if targets is not None:
@@ -173,10 +186,9 @@ def train(
                     _wait_for(device)  # the clock counts all of the epoch's work
                     seconds = time.perf_counter() - start
             with loop.out_of_memory(epoch, batch_size):
-                loop.end_epoch(epoch, seconds, probe, seed)
+                loop.end_epoch(epoch, seconds, probe, seed, last=epoch + 1 == n_epochs)
             if path is not None and (
-                loop.epoch % config.checkpoint_every == 0
-                or loop.epoch == config.n_epochs
+                loop.epoch % config.checkpoint_every == 0 or loop.epoch == n_epochs
             ):
                 loop.save(path, run, seed)
     loop.history["n_steps"] = loop.step

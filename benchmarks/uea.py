@@ -1,0 +1,117 @@
+"""The UEA multivariate archive under TS2Vec's protocol: tscl against TS2Vec.
+
+The same protocol and models as ``ucr.py`` (see ``_archive.py``) on a folder of
+UEA datasets in the archive's layout (``<Name>/<Name>_TRAIN.ts`` or ``.arff``):
+each model pretrains on the training split without labels, an RBF SVC with
+TS2Vec's search of ``C`` scores the representations. tscl's models get the
+series through ``tscl.datasets.load_uea`` (variable lengths filled by
+``--missing``); the reference standardises each channel with the training
+split's statistics and keeps NaN, as TS2Vec's ``load_UEA`` and ``fit`` do.
+T-Loss's published accuracies (``published/t_loss_uea.csv``) are quoted beside.
+
+Usage::
+
+    python benchmarks/uea.py --all --root ../shared/data/uea --with-reference \\
+        --models default ts2vec
+    python benchmarks/uea.py --quick     # seconds: BasicMotions, tiny models
+
+Results go to ``--out`` (default ``benchmarks/results/uea.jsonl``) and the
+report beside it (``uea.md``); interrupted runs resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tscl.datasets import data_home, load_uea
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _archive  # noqa: E402
+from _common import (  # noqa: E402
+    SHARED_DATA,
+    add_run_arguments,
+    check_run_arguments,
+    context,
+    describe,
+)
+from ts2vec_reference import load_uea_as_ts2vec  # noqa: E402
+from ucr import _quick  # noqa: E402
+
+
+def datasets_in(root: Path) -> list[str]:
+    """Every dataset folder of ``root`` with a training split, sorted."""
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if any((p / f"{p.name}_TRAIN{s}").is_file() for s in (".ts", ".arff"))
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help=f"folder of UEA datasets (default: {SHARED_DATA / 'uea'} when "
+        "present, else $TSCL_DATA or ~/tscl_data)",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--datasets", nargs="+", help="dataset names")
+    which.add_argument(
+        "--all", action="store_true", help="every dataset folder found in --root"
+    )
+    _archive.add_model_arguments(parser)
+    add_run_arguments(
+        parser, "uea", "a smoke test in seconds: BasicMotions, tiny models, 1 seed"
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="train nothing: rebuild the report from the runs in --out",
+    )
+    args = parser.parse_args(argv)
+    args.reference_iters = None
+    if args.root is None:
+        shared = SHARED_DATA / "uea"
+        args.root = shared if shared.is_dir() else data_home()
+    if args.quick:
+        args.datasets = args.datasets or ["BasicMotions"]
+        args.seeds, args.reference_iters = 1, 2
+        args.variant = [*args.variant, *(f"{m}={_quick(m)}" for m in args.models)]
+    check_run_arguments(parser, args, ("seeds",))
+    if args.all:
+        args.datasets = datasets_in(args.root)
+        if not args.datasets:
+            parser.error(f"--all found no UEA dataset folder in {args.root}")
+    if not args.datasets:
+        parser.error("name the datasets with --datasets A B ... or pass --all")
+    return args
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    t_loss = _archive.published("t_loss_uea")
+    run_context = context(args.device)
+    header = (
+        f"UEA archive, TS2Vec's SVM protocol, {args.seeds} seed(s), models "
+        f"{', '.join(_archive.model_table(args))}; {describe(run_context)}"
+    )
+    if not args.report:
+        print(header, flush=True)
+        _archive.run_all(
+            args.datasets,
+            lambda name, missing: load_uea(name, args.root, missing=missing),
+            lambda name: load_uea_as_ts2vec(name, args.root),
+            args,
+            run_context,
+        )
+    return _archive.finish(args.datasets, args, t_loss, header)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Encoders: map a batch ``(batch, channels, time)`` to representations.
+
+Every encoder has one interface, as in timm: ``__init__(in_channels, out_dim,
+**kwargs)``, ``forward_features(x) -> (batch, hidden_dim, time')``,
+``forward(x) -> (batch, out_dim)``, ``forward_timestamps(x) -> (batch, out_dim,
+time')`` (one representation per timestep, or per patch), and the attributes
+``out_dim``, ``min_length`` (the shortest series it accepts) and
+``timestamp_stride`` (timesteps per entry of ``time'``). To add one: write the
+class (``forward_features``, ``timestamps`` and ``pool``) in the module of its
+kind and add it to :data:`ENCODERS` at the bottom of this file.
+
+Where things are: ``_base.py`` (the :class:`Encoder` base), ``_cnn.py``
+(:class:`CNN`, :class:`TS2VecEncoder`), ``_transformer.py``
+(:class:`Transformer`), ``_encode.py`` (:func:`encode`, :func:`timestamps`,
+:func:`output_size`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from tscl._validation import resolve_name
+from tscl.encoders._base import Encoder
+from tscl.encoders._cnn import CNN, TS2VecEncoder
+from tscl.encoders._encode import encode, output_size, timestamps
+from tscl.encoders._transformer import Transformer
+
+__all__ = [
+    "CNN",
+    "ENCODERS",
+    "Encoder",
+    "TS2VecEncoder",
+    "Transformer",
+    "build_encoder",
+    "encode",
+    "output_size",
+    "timestamps",
+]
+
+
+def build_encoder(
+    encoder: str | type[nn.Module] | nn.Module,
+    in_channels: int,
+    out_dim: int,
+    params: dict[str, Any] | None = None,
+) -> nn.Module:
+    """Build an encoder from a registry name or a class; pass an instance through.
+
+    Parameters
+    ----------
+    encoder : str, class or nn.Module
+        A name in :data:`ENCODERS`, an encoder class, or a built module.
+    in_channels : int
+        Input channels.
+    out_dim : int
+        Representation size.
+    params : dict, optional
+        Extra keyword arguments for the class.
+
+    Returns
+    -------
+    nn.Module
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones).
+    TypeError
+        If ``encoder`` is neither a name, a class nor a module, or ``params`` are
+        not accepted by the class.
+
+    Examples
+    --------
+    >>> build_encoder("cnn", 1, 8, {"hidden_dim": 4, "depth": 1}).out_dim
+    8
+    """
+    found = resolve_name(encoder, ENCODERS, "encoder", "encoder")
+    if isinstance(found, nn.Module):
+        return found
+    if not (isinstance(found, type) and issubclass(found, nn.Module)):
+        raise TypeError(
+            "The 'encoder' parameter must be a name in "
+            f"{sorted(ENCODERS)}, an nn.Module class or instance; got {encoder!r}."
+        )
+    try:
+        return found(in_channels, out_dim, **(params or {}))
+    except TypeError as err:
+        raise TypeError(
+            f"Could not build {found.__name__} with encoder_params={params!r}: {err}"
+        ) from None
+
+
+#: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.
+ENCODERS: dict[str, type[Encoder]] = {
+    "cnn": CNN,
+    "transformer": Transformer,
+    "ts2vec": TS2VecEncoder,
+}

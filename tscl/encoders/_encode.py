@@ -1,0 +1,173 @@
+"""Running any encoder on arrays: timestamps, output size, fixed-shape encoding."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from tscl import distributed
+from tscl._validation import check_choice, check_count
+
+__all__ = ["encode", "output_size", "timestamps"]
+
+
+def timestamps(encoder: nn.Module, x: Tensor) -> Tensor:
+    """Run ``encoder.forward_timestamps(x)``, or say clearly that it has none.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        An encoder with ``forward_timestamps``, as tscl's have.
+    x : Tensor of shape (batch, in_channels, time)
+        Input batch.
+
+    Returns
+    -------
+    Tensor of shape (batch, out_dim, time')
+
+    Raises
+    ------
+    TypeError
+        If the encoder has no ``forward_timestamps``.
+
+    Examples
+    --------
+    >>> from tscl.encoders import CNN
+    >>> encoder = CNN(1, out_dim=8, hidden_dim=4, depth=1)
+    >>> timestamps(encoder, torch.randn(2, 1, 30)).shape
+    torch.Size([2, 8, 30])
+    """
+    forward = getattr(encoder, "forward_timestamps", None)
+    if not callable(forward):
+        raise TypeError(
+            f"The encoder {type(encoder).__name__} has no forward_timestamps(x) -> "
+            "(batch, out_dim, time), which timestamp representations need; "
+            "tscl.encoders have it."
+        )
+    out: Tensor = forward(x)
+    return out
+
+
+def output_size(encoder: nn.Module) -> int:
+    """Return an encoder's representation size, its ``out_dim`` attribute.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Any encoder; tscl's own and user modules that follow the interface.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If the module has no integer ``out_dim``.
+
+    Examples
+    --------
+    >>> from tscl.encoders import CNN
+    >>> output_size(CNN(1, out_dim=8, hidden_dim=4, depth=1))
+    8
+    """
+    out_dim = getattr(encoder, "out_dim", None)
+    if not isinstance(out_dim, int):
+        raise TypeError(
+            f"The encoder {type(encoder).__name__} must have an integer 'out_dim' "
+            "attribute (the size of its output), as tscl.encoders do."
+        )
+    return out_dim
+
+
+#: Input values per forward pass of :func:`encode` when it picks the chunk size.
+ENCODE_VALUES = 1 << 19
+#: Most series per forward pass of :func:`encode`.
+ENCODE_MAX_ROWS = 256
+
+
+def encode(
+    encoder: nn.Module,
+    X3: Any,
+    device: str | torch.device = "cpu",
+    batch_size: int | None = None,
+    level: str = "instance",
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Run ``encoder`` on ``X3`` in eval mode, in chunks of one fixed shape.
+
+    Every forward pass gets ``batch_size`` series (the last chunk is padded
+    with zeros and the padding dropped), so each series' representation is
+    computed by the same kernels whatever else is encoded with it: the output
+    for a row does not depend on how many rows are passed or where it sits
+    (scikit-learn's ``check_methods_subset_invariance``, bit for bit).
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps ``(batch, channels, time)`` to ``(batch, dim)``; left on its device
+        and in its mode.
+    X3 : ndarray of shape (n_samples, n_channels, n_timesteps)
+        Input series, in memory or memory-mapped.
+    device : str or torch.device, default="cpu"
+        Where to compute (see :func:`tscl.distributed.resolve_device`; under
+        ``torchrun``, ``"auto"`` is this process's GPU).
+    batch_size : int, optional
+        Series per forward pass. By default it depends only on the series'
+        shape: ``ENCODE_VALUES // (n_channels * n_timesteps)`` series, between 1
+        and ``ENCODE_MAX_ROWS``.
+    level : {"instance", "timestamp"}, default="instance"
+        ``encoder(x)``, or ``encoder.forward_timestamps(x)``.
+    prepare : callable, optional
+        ``prepare(rows) -> rows`` applied to each chunk of ``X3`` first (e.g. a
+        standardisation), so that a memory-mapped ``X3`` is never copied whole.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, dim), or (n_samples, dim, time') for timestamps
+        float32.
+
+    Examples
+    --------
+    >>> from tscl.encoders import CNN
+    >>> encoder = CNN(1, out_dim=8, hidden_dim=4, depth=1)
+    >>> X = np.random.default_rng(0).normal(size=(5, 1, 32)).astype(np.float32)
+    >>> Z = encode(encoder, X)
+    >>> Z.shape, bool((encode(encoder, X[2:3]) == Z[2:3]).all())
+    ((5, 8), True)
+    """
+    check_choice(level, "level", ("instance", "timestamp"), owner="encode")
+    n, channels, steps = X3.shape
+    size = batch_size or min(
+        max(ENCODE_VALUES // (channels * steps), 1), ENCODE_MAX_ROWS
+    )
+    check_count(size, "batch_size", owner="encode")
+    target = distributed.resolve_device(device)
+    model = (
+        encoder if _device_of(encoder) == target else copy.deepcopy(encoder).to(target)
+    )
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, n, size):
+            rows = np.asarray(X3[start : start + size])
+            rows = rows if prepare is None else prepare(rows)
+            chunk = torch.zeros((size, channels, steps), dtype=torch.float32)
+            chunk[: len(rows)] = torch.as_tensor(rows, dtype=torch.float32)
+            chunk = chunk.to(target)
+            z = model(chunk) if level == "instance" else timestamps(model, chunk)
+            out.append(z[: len(rows)].float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(out)
+
+
+def _device_of(module: nn.Module) -> torch.device:
+    """Return the device of a module's first parameter (the CPU if it has none)."""
+    first = next(module.parameters(), None)
+    return torch.device("cpu") if first is None else first.device

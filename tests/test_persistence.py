@@ -32,6 +32,8 @@ def _X(n: int = 16, channels: int = 2, length: int = 32) -> np.ndarray:
 
 def _estimator(**kwargs) -> tscl.ContrastiveEncoder:
     params = {
+        "method": "simclr",
+        "encoder": "auto",  # SimCLR's: a CNN
         "n_components": 4,
         "n_epochs": 1,
         "batch_size": 8,

@@ -30,6 +30,8 @@ from tscl.training import TrainingError
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"hidden_dim": 8, "depth": 2}
 SETTINGS = {
+    "method": "simclr",  # written for SimCLR's epochs and batches
+    "encoder": "cnn",
     "n_components": 8,
     "n_epochs": 4,
     "batch_size": 16,
@@ -158,6 +160,10 @@ def _pretrain_command(data: Path, out: Path, epochs: int) -> list[str]:
         str(data),
         "--out",
         str(out),
+        "--method",
+        "simclr",
+        "--encoder",
+        "cnn",
         "--epochs",
         str(epochs),
         "--batch-size",

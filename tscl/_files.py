@@ -12,15 +12,26 @@ temporary file. New files get the permissions of any file the user creates
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import pickle
 import re
 import secrets
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["fsync_folder", "load_error_reason", "write_atomic"]
+__all__ = [
+    "check_writable",
+    "fsync_folder",
+    "load_error_reason",
+    "owner_alive",
+    "replace_folder",
+    "write_atomic",
+]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -57,7 +68,8 @@ def _temporary(target: Path) -> tuple[int, Path]:
     """Create a new hidden file beside ``target``; the umask sets its mode."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        token = f"{os.getpid()}.{secrets.token_hex(6)}"  # see owner_alive
+        tmp = target.with_name(f".{target.name}.{token}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:  # pragma: no cover - 48 random bits
@@ -108,11 +120,24 @@ def write_atomic(
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        cause = _os_error(err)
+        if cause is not None and cause is not err:  # e.g. torch's zip writer
+            raise cause from None  # failing after a full disk: report the disk
         raise
     fsync_folder(target.parent)
+
+
+def _os_error(err: BaseException | None) -> OSError | None:
+    """Return the first ``OSError`` in an exception's context chain, if any."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, OSError):
+            return err
+        err, seen = err.__context__, seen + 1
+    return None
 
 
 def load_error_reason(err: BaseException, path: Path) -> str:
@@ -159,3 +184,140 @@ def load_error_reason(err: BaseException, path: Path) -> str:
     first = lines[0].split(". ")[0]
     first = first if len(first) <= 160 else first[:157] + "..."
     return f"{type(err).__name__}: {first}"
+
+
+def owner_alive(name: str) -> bool:
+    """Whether the process that named a temporary ``.<name>.<pid>.<token>.tmp`` runs.
+
+    Temporaries of a process that is gone (killed mid-write) can be removed;
+    those of a running one (a concurrent save) must not.
+
+    Parameters
+    ----------
+    name : str
+        The temporary's file or folder name.
+
+    Returns
+    -------
+    bool
+        False when the name holds no pid or the pid is not running here.
+
+    Examples
+    --------
+    >>> owner_alive(f".model.{os.getpid()}.ab12.tmp")
+    True
+    """
+    try:
+        pid = int(name.rsplit(".", 3)[-3])
+    except (ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(
+        at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange
+    )
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False  # the file system cannot exchange: rename aside instead
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def replace_folder(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Put the folder ``new`` at ``target``, replacing what is there at once.
+
+    ``new`` is flushed to disk first. A missing or empty ``target`` is replaced
+    by a rename; a full one is swapped with ``new`` in one step where the
+    platform can (Linux), else renamed aside first (for an instant ``target``
+    is then absent, its old content in ``.<name>.<pid>.<token>.old``), and the
+    old content is removed.
+
+    Parameters
+    ----------
+    new : str or os.PathLike
+        A complete folder beside ``target`` (on the same file system).
+    target : str or os.PathLike
+        Where it belongs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "model").mkdir(); _ = (root / "model" / "a").write_text("old")
+    >>> (root / "next").mkdir(); _ = (root / "next" / "a").write_text("new")
+    >>> replace_folder(root / "next", root / "model")
+    >>> (root / "model" / "a").read_text(), sorted(p.name for p in root.iterdir())
+    ('new', ['model'])
+    """
+    new, target = Path(new), Path(target)
+    fsync_folder(new)
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        os.replace(new, target)
+    elif _exchange(new, target):
+        shutil.rmtree(new)  # it now holds the old folder
+    else:
+        aside = target.with_name(
+            f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.old"
+        )
+        os.rename(target, aside)
+        os.rename(new, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    fsync_folder(target.parent)
+
+
+def check_writable(folder: str | os.PathLike[str]) -> None:
+    """Raise a clear ``OSError`` unless a file can be created in ``folder``.
+
+    Tries it (a hidden file, removed at once): permissions, read-only mounts
+    and the like are caught before any work is done. A folder that does not
+    exist yet is judged by its nearest existing parent.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Where an output will be written.
+
+    Raises
+    ------
+    OSError
+        With the folder and the reason (``PermissionError`` for permissions).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_writable(tempfile.gettempdir())
+    """
+    path = Path(folder)
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    probe = existing / f".tscl-write-test.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as err:
+        kind = PermissionError if isinstance(err, PermissionError) else OSError
+        raise kind(
+            f"Cannot write to {existing} ({err.strerror or err}); choose an output "
+            "in a folder you can write to. Nothing was done."
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)

@@ -79,7 +79,9 @@ class SavingMixin:
         )
         try:
             params["augment"] = (
-                None if self.augment is None else augment_module.to_spec(self.augment)
+                self.augment
+                if self.augment is None or isinstance(self.augment, str)
+                else augment_module.to_spec(self.augment)
             )
         except TypeError:
             params["augment"] = {"unrestorable": repr(self.augment)}
@@ -101,17 +103,25 @@ class SavingMixin:
 
     @classmethod
     def _from_files(cls, files: persistence.ModelFiles, root: str) -> Any:
-        """Rebuild a fitted estimator from a model folder's contents."""
+        """Rebuild a fitted estimator from a model folder's contents.
+
+        Every field is checked against its type, its bounds and the others
+        before anything is built; the network is first built on the ``meta``
+        device (no memory) and its shapes compared with the weights file.
+        """
         config = files.config
         try:
-            params = dict(config["params"])
-            params["augment"] = _augment_from_json(params["augment"])
-            fitted = dict(config["fitted"])
-            fitted.setdefault("n_dims_in_", 3)  # tscl 0.1.0 did not store it
-            estimator = cls(**params)
+            estimator, fitted = _checked_config(cls, config)
+            with torch.random.fork_rng(devices=[]), torch.device("meta"):
+                planned = estimator._build_model(fitted["n_channels_in_"])
+            _check_size(planned.trained_encoder(), files.weights)
             with torch.random.fork_rng(devices=[]):  # building draws nothing we keep
-                model = estimator._build_model(int(fitted["n_channels_in_"]))
+                model = estimator._build_model(fitted["n_channels_in_"])
                 encoder = model.trained_encoder()  # e.g. a pair for CLIP
+        except _WeightsMismatch as err:
+            raise ValueError(
+                f"{root}/encoder.pt could not be read as this model's weights ({err})."
+            ) from None
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(
                 f"{root}/config.json does not describe a model this tscl can "
@@ -126,11 +136,113 @@ class SavingMixin:
                 f"{root}/encoder.pt could not be read as this model's weights "
                 f"({reason})."
             ) from None
+        if not all(bool(torch.isfinite(v).all()) for v in files.weights.values()):
+            raise ValueError(
+                f"{root}/encoder.pt holds NaN or infinite weights; the model is "
+                "damaged. Save or train it again."
+            )
         for name, value in fitted.items():
-            setattr(estimator, name, _fitted_from_json(value))
+            setattr(estimator, name, value)
         estimator._set_fitted(encoder.eval(), estimator.n_channels_in_)
         estimator.history_ = files.history
         return estimator
+
+
+#: The largest integer a saved model's settings may hold (sizes, counts).
+MAX_SETTING = 1 << 20
+#: The largest encoder a saved model may describe, in parameters.
+MAX_PARAMETERS = 1 << 31
+#: The most input channels a saved model may have been fitted on.
+MAX_CHANNELS = 1 << 16
+
+
+class _WeightsMismatch(Exception):
+    """The weights file does not fit the network the configuration describes."""
+
+
+def _check_settings(value: Any, where: str) -> None:
+    """Refuse JSON settings that are not plain, finite and of bounded size."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_settings(item, f"{where}[{key!r}]")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_settings(item, f"{where}[{i}]")
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_SETTING:
+            raise ValueError(
+                f"{where} = {value} is beyond {MAX_SETTING}, the largest size a "
+                "saved model may hold"
+            )
+    elif isinstance(value, float):
+        if not np.isfinite(value):
+            raise ValueError(f"{where} = {value} is not finite")
+    else:
+        raise TypeError(f"{where} holds {type(value).__name__}, not a JSON value")
+
+
+def _checked_config(cls: Any, config: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Return the estimator and its fitted attributes, every field checked."""
+    params, fitted = dict(config["params"]), dict(config["fitted"])
+    unknown = set(params) - set(cls().get_params(deep=False))
+    if unknown:
+        raise TypeError(f"unknown parameters {sorted(unknown)}")
+    for name in ("encoder_params", "method_params"):
+        if params.get(name) is not None and not isinstance(params[name], dict):
+            raise TypeError(f"{name} must be a dict or None")
+    _check_settings({k: v for k, v in params.items() if k != "augment"}, "params")
+    params["augment"] = _augment_from_json(params.get("augment"))
+    params["checkpoint"], params["resume"] = None, False  # never from a file
+    estimator = cls(**params)
+    estimator._check_params()  # names, types and ranges, as fit checks them
+    return estimator, _checked_fitted(fitted)
+
+
+def _checked_fitted(fitted: dict[str, Any]) -> dict[str, Any]:
+    """Return the fitted attributes, the statistics checked against each other."""
+    _check_settings(fitted, "fitted")
+    fitted.setdefault("n_dims_in_", 3)  # tscl 0.1.0 did not store it
+    channels = fitted["n_channels_in_"]
+    if not isinstance(channels, int) or not 1 <= channels <= MAX_CHANNELS:
+        raise ValueError(f"n_channels_in_ = {channels!r} is not a channel count")
+    if fitted["n_dims_in_"] not in (2, 3):
+        raise ValueError(f"n_dims_in_ = {fitted['n_dims_in_']!r} is not 2 or 3")
+    if not isinstance(fitted["n_features_in_"], int) or fitted["n_features_in_"] < 1:
+        raise ValueError(f"n_features_in_ = {fitted['n_features_in_']!r}")
+    for name in ("mean_", "scale_"):
+        values = np.asarray(fitted[name], dtype=np.float64)
+        if values.shape != (channels,) or not np.isfinite(values).all():
+            raise ValueError(
+                f"{name} must hold {channels} finite numbers, one per channel; "
+                f"got {fitted[name]!r}"
+            )
+        if name == "scale_" and (values <= 0).any():
+            raise ValueError(f"scale_ must be > 0; got {fitted[name]!r}")
+    return {name: _fitted_from_json(value) for name, value in fitted.items()}
+
+
+def _check_size(planned: torch.nn.Module, weights: dict[str, torch.Tensor]) -> None:
+    """Compare the planned network (on ``meta``) with the weights file's tensors."""
+    expected = planned.state_dict()
+    size = sum(t.numel() for t in expected.values())
+    if size > MAX_PARAMETERS:
+        raise ValueError(
+            f"the network would have {size:,} parameters, more than the "
+            f"{MAX_PARAMETERS:,} a saved model may describe"
+        )
+    if set(expected) != set(weights):
+        missing, extra = set(expected) - set(weights), set(weights) - set(expected)
+        raise _WeightsMismatch(
+            f"missing {sorted(missing)[:3]}, unexpected {sorted(extra)[:3]}"
+        )
+    for name, tensor in expected.items():
+        if tuple(tensor.shape) != tuple(weights[name].shape):
+            raise _WeightsMismatch(
+                f"{name} has shape {tuple(weights[name].shape)} in the file, "
+                f"{tuple(tensor.shape)} in the model config.json describes"
+            )
 
 
 def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
@@ -150,6 +262,9 @@ def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
 def _augment_from_json(spec: Any) -> Any:
     if spec is None:
         return None
+    if isinstance(spec, str):  # a preset or composition name, as it was given
+        augment_module.parse(spec)  # refuses what is not one
+        return spec
     if "unrestorable" in spec:
         warnings.warn(
             f"The saved model was trained with augment={spec['unrestorable']}, which "

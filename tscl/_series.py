@@ -96,22 +96,48 @@ class SeriesMixin:
 
     def _fit_standardization(self, X3: np.ndarray | torch.Tensor) -> None:
         if isinstance(X3, torch.Tensor):
+            peak = X3.detach().abs().amax(dim=(0, 2)).double().cpu().numpy()
             stats = [
-                torch.std_mean(X3[:, c].double(), correction=0)
+                torch.std_mean(X3[:, c].double() / max(peak[c], 1e-300), correction=0)
                 for c in range(X3.shape[1])
             ]
-            scale = np.array([float(std) for std, _ in stats])
-            self.mean_ = np.array([float(mean) for _, mean in stats])
-            self.scale_ = np.where(scale < 1e-12, 1.0, scale)
+            scale = np.array([float(std) for std, _ in stats]) * peak
+            self.mean_ = np.array([float(mean) for _, mean in stats]) * peak
+            self.scale_ = np.where(scale <= CONSTANT * peak, 1.0, scale)
             return
         self.mean_, self.scale_ = channel_stats(X3)
 
     def _standardize(self, X3: Any) -> Any:
+        """Standardise per channel into float32; refuse values that overflow it."""
         if isinstance(X3, torch.Tensor):
             mean = torch.as_tensor(self.mean_, device=X3.device)[:, None]
             scale = torch.as_tensor(self.scale_, device=X3.device)[:, None]
-            return ((X3 - mean) / scale).float()
-        return ((X3 - self.mean_[:, None]) / self.scale_[:, None]).astype(np.float32)
+            out = ((X3 - mean) / scale).float()
+            if not bool(torch.isfinite(out).all()):
+                raise _overflow(float(X3.abs().max()), self.scale_)
+            return out
+        out = (X3 - self.mean_[:, None]) / self.scale_[:, None]
+        with np.errstate(over="ignore"):
+            out32 = out.astype(np.float32)
+        if not np.isfinite(out32).all():
+            raise _overflow(float(np.abs(X3).max()), self.scale_)
+        return out32
+
+
+def _overflow(peak: float, scale: np.ndarray) -> ValueError:
+    """Return the error for series that standardise beyond float32's range."""
+    return ValueError(
+        f"X holds values up to {peak:.3g} which, standardised with the statistics "
+        f"learned in fit (scale_ = {np.array2string(scale, precision=3)}), exceed "
+        "float32's range (3.4e38), the encoder's precision: they are far outside "
+        "the data the model was fitted on. Check the units of X (or refit on data "
+        "of this scale)."
+    )
+
+
+#: A channel whose standard deviation is at most this share of its largest
+#: absolute value is constant (its scale is set to 1).
+CONSTANT = 1e-12
 
 
 def channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,21 +163,39 @@ def channel_stats(X3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> channel_stats(np.array([[[1.0, 3.0]], [[1.0, 3.0]]]))
     (array([2.]), array([1.]))
     """
-    if not is_memmap(X3) and X3.size <= CHUNK_ELEMENTS:
-        mean = X3.mean(axis=(0, 2), dtype=np.float64)
-        scale = X3.std(axis=(0, 2), dtype=np.float64)
-    else:
-        count = X3.shape[0] * X3.shape[2]
-        total = np.zeros(X3.shape[1])
-        for block in chunks(X3):
-            total += block.sum(axis=(0, 2), dtype=np.float64)
-        mean = total / count
-        squares = np.zeros(X3.shape[1])
-        for block in chunks(X3):
-            squares += np.square(block - mean[:, None]).sum(axis=(0, 2))
-        scale = np.sqrt(squares / count)
-    scale[scale < 1e-12] = 1.0
+    peak = np.zeros(X3.shape[1])
+    for block in chunks(X3):
+        peak = np.maximum(peak, np.abs(block).max(axis=(0, 2)).astype(np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = _moments(X3, np.ones(X3.shape[1]))
+        if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            unit = np.where(peak > 0, peak, 1.0)  # values too large to square
+            mean, scale = _moments(X3, unit)
+            mean, scale = mean * unit, scale * unit
+    scale[(scale <= CONSTANT * peak) | (peak == 0)] = 1.0
     return mean, scale
+
+
+def _moments(X3: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and standard deviation of ``X3 / unit``, in float64."""
+    if not is_memmap(X3) and X3.size <= CHUNK_ELEMENTS:
+        if (unit == 1).all():
+            return X3.mean(axis=(0, 2), dtype=np.float64), X3.std(
+                axis=(0, 2), dtype=np.float64
+            )
+        scaled = X3 / unit[:, None]
+        return scaled.mean(axis=(0, 2), dtype=np.float64), scaled.std(
+            axis=(0, 2), dtype=np.float64
+        )
+    count = X3.shape[0] * X3.shape[2]
+    total = np.zeros(X3.shape[1])
+    for block in chunks(X3):
+        total += (block / unit[:, None]).sum(axis=(0, 2), dtype=np.float64)
+    mean = total / count
+    squares = np.zeros(X3.shape[1])
+    for block in chunks(X3):
+        squares += np.square(block / unit[:, None] - mean[:, None]).sum(axis=(0, 2))
+    return mean, np.sqrt(squares / count)
 
 
 def label_codes(y: np.ndarray) -> np.ndarray:

@@ -24,9 +24,12 @@ checkpoint from a newer tscl or from a run with other settings raises a
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import socket
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ __all__ = [
     "FORMAT_VERSION",
     "check_checkpoint_path",
     "load_checkpoint",
+    "locked",
     "save_checkpoint",
 ]
 
@@ -134,6 +138,84 @@ def check_checkpoint_path(path: str | os.PathLike[str], resume: bool) -> Path:
             "It was not overwritten."
         )
     return target
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold ``<path>.lock`` while a run writes the checkpoint ``path``.
+
+    A second run on the same checkpoint fails at once instead of overwriting
+    the first one's. A lock left by a process that is gone (killed) is taken
+    over, and the temporary files of its interrupted writes are removed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file.
+
+    Raises
+    ------
+    FileExistsError
+        If a running process (on this machine, or on another one sharing the
+        folder) holds the lock.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "run.pt"
+    >>> with locked(path):
+    ...     try:
+    ...         with locked(path):
+    ...             pass
+    ...     except FileExistsError as err:
+    ...         print("refused:", "another run" in str(err))
+    refused: True
+    """
+    target = Path(path)
+    lock = target.with_name(target.name + ".lock")
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            break
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is not None:
+                raise FileExistsError(
+                    f"{target} is being written by another run ({holder}, lock "
+                    f"{lock}); wait for it to end or choose another checkpoint "
+                    "path. If that run is gone, delete the lock file. Nothing "
+                    "was overwritten."
+                ) from None
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()  # its process is gone
+    else:  # pragma: no cover - another run took the stale lock meanwhile
+        raise FileExistsError(f"{lock} is held by another run.")
+    with os.fdopen(fd, "w") as file:
+        file.write(owner)
+    try:
+        for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+            if not _files.owner_alive(tmp.name):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()  # left by a killed write
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+
+
+def _lock_holder(lock: Path) -> str | None:
+    """Who holds ``lock``, or None when its process is gone (a stale lock)."""
+    try:
+        host, _, pid = lock.read_text().strip().partition(":")
+    except (OSError, UnicodeDecodeError):
+        return "an unknown process"
+    if host != socket.gethostname():
+        return f"process {pid} on {host}"
+    if not pid.isdigit() or not _files.owner_alive(f"x.{pid}.0.tmp"):
+        return None
+    return f"process {pid}"
 
 
 def _check_storable(value: Any, where: str) -> None:
@@ -252,10 +334,32 @@ def _run_differences(run: dict[str, Any], saved: Any) -> list[str]:
     for key in list(run) + [k for k in saved if k not in run]:
         here, there = run.get(key, missing), saved.get(key, missing)
         if here is missing or there is missing or not _same(here, there):
+            if key == "data_blocks" and here is not missing and there is not missing:
+                lines.append(_block_differences(here, there))
+                continue
             here_text = "absent" if here is missing else repr(here)
             there_text = "absent" if there is missing else repr(there)
             lines.append(f"{key}: {here_text} here, {there_text} in the checkpoint")
     return lines
+
+
+def _block_differences(here: Any, there: Any) -> str:
+    """Say which rows of the data differ, from two runs' block digests."""
+    try:
+        rows = int(here["rows"])
+        pairs = zip(here["digests"], there["digests"], strict=False)
+        if rows != int(there["rows"]):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        return "data: other series than the checkpoint's (not the same blocks)"
+    differ = [i for i, (a, b) in enumerate(pairs) if a != b]
+    if not differ:
+        return "data: other series than the checkpoint's (not the same number)"
+    first, last = differ[0] * rows, (differ[-1] + 1) * rows - 1
+    return (
+        f"data: the series differ from the checkpoint's in rows {first} to {last} "
+        f"({len(differ)} block(s) of {rows} row(s))"
+    )
 
 
 def _read(target: Path) -> Any:

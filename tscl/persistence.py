@@ -1,20 +1,36 @@
-"""The saved-model file format: a folder that runs no code when it is read.
+"""The saved-model file format: a folder that runs no code and cannot mix two saves.
 
 A model folder holds ``config.json`` (what the model is: its parameters and fitted
-statistics, plus the format and the versions that wrote it), ``encoder.pt`` (a
-state dict read back with ``torch.load(..., weights_only=True)``) and
-``history.json`` (the training history). This module writes and reads those files
-and knows nothing of estimators: :meth:`tscl.ContrastiveEncoder.save` and
-:func:`tscl.load` convert a model to and from them.
+statistics, the format's name and version, the versions that wrote it and the
+SHA-256 digests of the two other files), ``encoder.pt`` (a state dict read back
+with ``torch.load(..., weights_only=True)``) and ``history.json`` (the training
+history). This module writes and reads those files and knows nothing of
+estimators: :meth:`tscl.ContrastiveEncoder.save` and :func:`tscl.load` convert a
+model to and from them.
+
+**A save is atomic as a whole.** :func:`write` fills a hidden sibling folder
+(``.<name>.<pid>.<random>.tmp``), flushes it to disk, then swaps it with the
+target in one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere a rename
+of the old folder aside and of the new one into place). A kill, a full disk or
+Ctrl-C leaves either the old folder or the new one at ``path``, never a mixture;
+what a killed save left beside it is removed by the next save.
+
+**A read checks what it reads.** :func:`read` refuses a folder without tscl's
+marker (``"format": "tscl-model"`` and an integer version), one from a newer
+tscl, and files whose digest is not the one ``config.json`` records (a folder
+assembled from two saves, or edited by hand).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
-from collections.abc import Callable
+import secrets
+import shutil
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -27,6 +43,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelFiles",
     "check_target",
+    "is_model_folder",
     "read",
     "write",
 ]
@@ -39,13 +56,52 @@ FILES = ("config.json", "encoder.pt", "history.json")
 class ModelFiles(NamedTuple):
     """What a model folder holds, as :func:`read` returns it."""
 
-    #: dict: ``format``, ``format_version``, ``tscl_version``, ``torch_version``
-    #: and whatever the writer stored (an estimator's ``params`` and ``fitted``).
+    #: dict: ``format``, ``format_version``, ``tscl_version``, ``torch_version``,
+    #: ``digests`` and whatever the writer stored (an estimator's ``params`` and
+    #: ``fitted``).
     config: dict[str, Any]
     #: dict of str to Tensor: the encoder's state dict, on the CPU.
     weights: dict[str, torch.Tensor]
     #: dict: the training history (empty if the folder has none).
     history: dict[str, Any]
+
+
+def _marker(config_file: Path) -> dict[str, Any] | None:
+    """Return the configuration if ``config_file`` carries tscl's marker, else None."""
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = config.get("format_version") if isinstance(config, dict) else None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        return None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        return None
+    return config
+
+
+def is_model_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a folder whose ``config.json`` carries tscl's marker.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any path.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "config.json").write_text('{"learning_rate": 0.1}')
+    >>> is_model_folder(folder)  # a user's own config.json
+    False
+    """
+    folder = Path(path)
+    return folder.is_dir() and _marker(folder / "config.json") is not None
 
 
 def check_target(path: str | os.PathLike[str]) -> Path:
@@ -54,7 +110,8 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     Parameters
     ----------
     path : str or os.PathLike
-        A new or empty folder, or a model folder to overwrite.
+        A new path in an existing or creatable folder, an empty folder, or a
+        model folder written by tscl (recognised by its marker) to replace.
 
     Returns
     -------
@@ -63,7 +120,10 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     Raises
     ------
     FileExistsError
-        If ``path`` is a file, or a non-empty folder that is not a model folder.
+        If ``path`` is a file, or a non-empty folder without tscl's marker (a
+        project folder holding its own ``config.json``, say).
+    PermissionError
+        If the folder that would hold ``path`` cannot be written to.
 
     Examples
     --------
@@ -77,15 +137,40 @@ def check_target(path: str | os.PathLike[str]) -> Path:
             f"{target} exists and is not a directory; choose another "
             "path for the model. Nothing was written."
         )
-    if target.is_dir():
-        extra = sorted(p.name for p in target.iterdir() if p.name not in FILES)
-        if extra and not (target / "config.json").exists():
-            raise FileExistsError(
-                f"{target} is a non-empty directory that is not a tscl model (it "
-                f"holds {extra[:3]}); refusing to write into it. Choose a new "
-                "directory."
-            )
+    if target.is_dir() and any(target.iterdir()) and not is_model_folder(target):
+        held = sorted(p.name for p in target.iterdir())
+        raise FileExistsError(
+            f"{target} is a non-empty directory that is not a tscl model folder (it "
+            f"holds {held[:3]} and no config.json with format {FORMAT!r}); "
+            "refusing to write into it. Choose a new directory."
+        )
+    parent = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+    if not parent.is_dir():
+        raise FileExistsError(
+            f"Cannot create the model folder {target}: {parent} is a file. "
+            "Choose another path. Nothing was written."
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"Cannot write the model folder {target}: {parent} is not writable. "
+            "Choose another path. Nothing was written."
+        )
     return target
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _json_bytes(data: Any, name: str) -> bytes:
+    try:
+        return json.dumps(data, indent=2).encode()
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"Cannot save: {name} would hold a value that is not JSON "
+            f"serialisable ({err}). encoder_params and method_params must hold "
+            "plain numbers, strings, lists and dicts. Nothing was written."
+        ) from None
 
 
 def write(
@@ -94,17 +179,15 @@ def write(
     weights: dict[str, torch.Tensor],
     history: dict[str, Any],
 ) -> None:
-    """Write a model folder: ``config.json``, ``encoder.pt`` and ``history.json``.
-
-    Each file is written atomically (:func:`tscl._files.write_atomic`).
+    """Write a model folder atomically: all of the new one, or the old one whole.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A new or empty folder, or a model folder to overwrite.
+        A new path, an empty folder, or a model folder to replace.
     config : dict
-        JSON-ready description of the model; the format name and version and
-        the tscl and torch versions are added.
+        JSON-ready description of the model; the format's name and version,
+        the tscl and torch versions and the files' digests are added.
     weights : dict of str to Tensor
         The encoder's state dict (copied to the CPU).
     history : dict
@@ -116,6 +199,9 @@ def write(
         If ``path`` is a file or a non-empty folder that is not a model folder.
     TypeError
         If ``config`` or ``history`` is not JSON serialisable; nothing is written.
+    OSError
+        If the disk is full or the folder cannot be written; ``path`` is then
+        as it was and no temporary folder is left.
 
     Examples
     --------
@@ -127,35 +213,52 @@ def write(
     >>> read(folder).history
     {'loss': [0.5]}
     """
-    envelope = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "tscl_version": __version__,
-        "torch_version": torch.__version__,
-    }
-    texts = {}
-    for name, data in (
-        ("config.json", {**envelope, **config}),
-        ("history.json", history),
-    ):
-        try:
-            texts[name] = json.dumps(data, indent=2).encode()
-        except TypeError as err:
-            raise TypeError(
-                f"Cannot save: {name} would hold a value that is not JSON "
-                f"serialisable ({err}). encoder_params and method_params must hold "
-                "plain numbers, strings, lists and dicts. Nothing was written."
-            ) from None
     target = check_target(path)
-    target.mkdir(parents=True, exist_ok=True)
+    history_bytes = _json_bytes(history, "history.json")
+    _json_bytes(config, "config.json")  # fail before anything is written
     state = {k: v.detach().cpu() for k, v in weights.items()}
-    _files.write_atomic(target / "encoder.pt", lambda f: torch.save(state, f))
-    for name in ("history.json", "config.json"):
-        _files.write_atomic(target / name, _writer(texts[name]))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_saves(target)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.mkdir(mode=0o777)
+        _files.write_atomic(tmp / "encoder.pt", lambda f: torch.save(state, f))
+        _files.write_atomic(tmp / "history.json", lambda f: f.write(history_bytes))
+        digests = {
+            "encoder.pt": _digest((tmp / "encoder.pt").read_bytes()),
+            "history.json": _digest(history_bytes),
+        }
+        envelope = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tscl_version": __version__,
+            "torch_version": torch.__version__,
+            "digests": digests,
+        }
+        config_bytes = _json_bytes({**envelope, **config}, "config.json")
+        _files.write_atomic(tmp / "config.json", lambda f: f.write(config_bytes))
+        _keep_modes(target, tmp)
+        _files.replace_folder(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        raise
 
 
-def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
-    return lambda file: file.write(data)
+def _keep_modes(old: Path, new: Path) -> None:
+    """Give the new files the modes of the files they replace."""
+    for name in FILES:
+        with contextlib.suppress(OSError):
+            os.chmod(new / name, (old / name).stat().st_mode & 0o7777)
+    with contextlib.suppress(OSError):
+        os.chmod(new, old.stat().st_mode & 0o7777)
+
+
+def _remove_stale_saves(target: Path) -> None:
+    """Remove the temporary folders that killed saves of ``target`` left."""
+    for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+        if tmp.is_dir() and not _files.owner_alive(tmp.name):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _read_json(file: Path, what: str) -> Any:
@@ -170,7 +273,14 @@ def _read_json(file: Path, what: str) -> Any:
 
 def _read_config(path: Path) -> dict[str, Any]:
     if not path.exists():
-        raise FileNotFoundError(f"No model directory at {path}.")
+        aside = sorted(path.parent.glob(f".{path.name}.*.old"))
+        hint = (
+            f" A save that was interrupted left its previous version in {aside[0]}: "
+            f"rename it to {path.name} to use it."
+            if aside
+            else ""
+        )
+        raise FileNotFoundError(f"No model directory at {path}.{hint}")
     config_file = path / "config.json"
     if not path.is_dir() or not config_file.exists():
         raise ValueError(
@@ -181,7 +291,13 @@ def _read_config(path: Path) -> dict[str, Any]:
     config = _read_json(config_file, "its configuration")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{config_file} is not a tscl model configuration.")
-    if config.get("format_version", 0) > FORMAT_VERSION:
+    version = config.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ValueError(
+            f"{config_file} has an invalid format_version {version!r}; the model "
+            "directory is damaged. Save the model again."
+        )
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path} was written by a newer tscl "
             f"({config.get('tscl_version')}); upgrade tscl to read it."
@@ -189,8 +305,22 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
+def _check_digest(config: dict[str, Any], file: Path, data: bytes) -> None:
+    """Refuse a file whose digest is not the one its config.json records."""
+    digests = config.get("digests")
+    if digests is None:  # written by tscl 0.1.0, before digests
+        return
+    expected = digests.get(file.name) if isinstance(digests, dict) else None
+    if expected != _digest(data):
+        raise ValueError(
+            f"{file} could not be read as this model's weights or history: its "
+            "SHA-256 digest is not the one config.json records, so the folder "
+            "mixes two saves or was edited by hand. Save the model again."
+        )
+
+
 def read(path: str | os.PathLike[str]) -> ModelFiles:
-    """Read a model folder without running code from it.
+    """Read a model folder without running code from it, and check its files.
 
     Parameters
     ----------
@@ -208,13 +338,15 @@ def read(path: str | os.PathLike[str]) -> ModelFiles:
         If ``path`` does not exist.
     ValueError
         If ``path`` is not a model folder, was written by a newer tscl, or a
-        file is missing or damaged (the message names it).
+        file is missing, damaged or from another save (the message names it).
     """
     root = Path(path)
     config = _read_config(root)
     weights_file = root / "encoder.pt"
     if not weights_file.is_file():
         raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
+    data = weights_file.read_bytes()
+    _check_digest(config, weights_file, data)
     try:
         weights = torch.load(weights_file, map_location="cpu", weights_only=True)
     except Exception as err:
@@ -222,11 +354,18 @@ def read(path: str | os.PathLike[str]) -> ModelFiles:
             f"{weights_file} could not be read as this model's weights "
             f"({_files.load_error_reason(err, weights_file)})."
         ) from None
-    if not isinstance(weights, dict):
+    if not isinstance(weights, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
+    ):
         raise ValueError(
-            f"{weights_file} holds a {type(weights).__name__}, not a state dict of "
-            "weights; the model directory is damaged."
+            f"{weights_file} could not be read as this model's weights: it holds a "
+            f"{type(weights).__name__}, not a state dict of tensors."
         )
     history_file = root / "history.json"
-    history = _read_json(history_file, "its history") if history_file.exists() else {}
+    history: Any = {}
+    if history_file.exists():
+        _check_digest(config, history_file, history_file.read_bytes())
+        history = _read_json(history_file, "its history")
+    if not isinstance(history, dict):
+        raise ValueError(f"{history_file} does not hold a dict of per-epoch lists.")
     return ModelFiles(config, weights, history)

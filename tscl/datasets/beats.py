@@ -27,6 +27,7 @@ from tscl.datasets.ecg import (
     _import_wfdb,
     _mitdb_records,
     _wfdb_header,
+    wfdb_call,
 )
 
 __all__ = [
@@ -189,7 +190,9 @@ def _find_beats(
     """R-peak samples and symbols from the annotation file, else the detector."""
     wfdb = _import_wfdb()
     if annotation is not None and path.with_name(f"{path.name}.{annotation}").is_file():
-        ann = wfdb.rdann(str(path), annotation)
+        ann = wfdb_call(wfdb.rdann, path, f"annotations ({annotation})")(
+            str(path), annotation
+        )
         symbols = np.asarray(ann.symbol, dtype=str)
         keep = np.isin(symbols, list(AAMI_CLASSES))
         return np.asarray(ann.sample, dtype=np.int64)[keep], symbols[keep]
@@ -295,7 +298,9 @@ def segment_beats(
     _check_segment_params(before, after, fs, detector, normalize)
     path, header = _wfdb_header(record)
     indices = _channel_indices(channels, list(header.sig_name), path)
-    rec = _import_wfdb().rdrecord(str(path), channels=indices)
+    rec = wfdb_call(_import_wfdb().rdrecord, path, "signals")(
+        str(path), channels=indices
+    )
     fs_in = float(header.fs)
     signal = _interpolate_nan(rec.p_signal.T)  # (n_channels, n_timesteps), mV
     samples, symbols = _find_beats(path, signal[0], fs_in, annotation, detector)

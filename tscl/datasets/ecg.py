@@ -38,6 +38,31 @@ def _import_wfdb() -> Any:
     return import_optional("wfdb", "ecg", "Reading WFDB records")
 
 
+def wfdb_call(function: Any, path: Path, what: str) -> Any:
+    """Wrap a wfdb reader so that its internal errors name the record and the fix.
+
+    wfdb raises whatever its parsers meet in a damaged file (``IndexError``,
+    ``ValueError``, ``struct.error``, ...); tscl turns them into one
+    ``ValueError`` that says which record and part could not be read.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (FileNotFoundError, ImportError):
+            raise
+        except Exception as err:
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ValueError(
+                f"WFDB record {str(path)!r}: its {what} could not be read "
+                f"({type(err).__name__}: {detail}). The header "
+                f"{path.with_name(path.name + '.hea')} or its signal file is damaged "
+                "or not in WFDB format; download the record again."
+            ) from None
+
+    return call
+
+
 def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:
     """Return the record path without extension and its header, checking files."""
     wfdb = _import_wfdb()
@@ -51,7 +76,14 @@ def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:
             f"its signal file(s), usually {path.with_name(path.name + '.dat')}. Pass "
             "the record path without extension, e.g. 'datasets/mitdb/100'."
         )
-    header = wfdb.rdheader(str(path))
+    header = wfdb_call(wfdb.rdheader, path, "header")(str(path))
+    fs, length = getattr(header, "fs", None), getattr(header, "sig_len", None)
+    if not isinstance(fs, (int, float)) or not fs > 0 or not isinstance(length, int):
+        raise ValueError(
+            f"WFDB record {str(path)!r}: its header could not be read (sampling "
+            f"frequency {fs!r}, signal length {length!r}). The header {hea} is "
+            "damaged or not in WFDB format; download the record again."
+        )
     for name in sorted(set(header.file_name or [])):
         if not (path.parent / name).is_file():
             raise FileNotFoundError(
@@ -150,7 +182,9 @@ def load_wfdb_windows(
             f"of record {str(path)!r}."
         )
     wfdb = _import_wfdb()
-    rec = wfdb.rdrecord(str(path), sampfrom=sampfrom, sampto=sampto, channels=indices)
+    rec = wfdb_call(wfdb.rdrecord, path, "signals")(
+        str(path), sampfrom=sampfrom, sampto=sampto, channels=indices
+    )
     signal = _interpolate_nan(rec.p_signal.T)  # (n_channels, n_timesteps)
     fs_out = fs_in if fs is None else float(fs)
     signal = resample(signal, fs_in, fs_out, axis=1)

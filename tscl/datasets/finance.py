@@ -119,8 +119,15 @@ def _value_column(header: list[str], rows: list[list[str]], date_col: int) -> in
 
 def _read_table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and the non-blank rows (with their line numbers) of a CSV file."""
-    with path.open(newline="", encoding="utf-8-sig") as f:  # strips a BOM
-        lines = list(csv.reader(f))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:  # strips a BOM
+            lines = list(csv.reader(f))
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path} is not UTF-8 text ({err.reason} at byte {err.start}); save it "
+            "as UTF-8 (e.g. open it in a spreadsheet and export CSV UTF-8), or "
+            "convert it with iconv -f latin1 -t utf-8."
+        ) from None
     if not lines:
         raise ValueError(f"{path} is empty; expected a header line and data lines.")
     header = [cell.strip() for cell in lines[0]]
@@ -246,7 +253,32 @@ def load_prices(
         out_dates, out_values = out_dates[::-1], out_values[::-1]
     if out_values.size == 0:
         raise ValueError(f"{path}: column {header[col]!r} holds no values.")
+    _warn_holes(out_dates, path)
     return out_dates, np.ascontiguousarray(out_values, dtype=np.float64)
+
+
+#: Calendar days between two rows beyond which a price series has a hole (long
+#: weekends and holidays stay below it).
+MAX_GAP_DAYS = 10
+
+
+def _warn_holes(dates: np.ndarray, path: Path) -> None:
+    """Warn when consecutive rows are far apart: one "daily" return would span it."""
+    if len(dates) < 2:
+        return
+    steps = np.diff(dates).astype(np.int64)
+    holes = np.flatnonzero(steps > MAX_GAP_DAYS)
+    if len(holes):
+        worst = int(holes[np.argmax(steps[holes])])
+        warnings.warn(
+            f"{path}: {len(holes)} gap(s) of more than {MAX_GAP_DAYS} days between "
+            f"consecutive rows, the longest {int(steps[worst])} days from "
+            f"{dates[worst]} to {dates[worst + 1]}; log_returns would count each "
+            "as one daily return. Split the series at the gap or fill the "
+            "missing days before computing returns.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _parse_value(cell: str, name: str, line: int, path: Path) -> float:
@@ -396,7 +428,7 @@ class ReturnWindows(NamedTuple):
     #: series 0 sum to more than 0, else 0.
     direction: np.ndarray
     #: ndarray of shape (n_windows,), float64: realised volatility of series 0 over
-    #: the next ``horizon`` days, ``sqrt(mean(r[t+1 .. t+horizon] ** 2))``.
+    #: the next ``horizon`` days: ``sqrt(mean(r[t+1:t+horizon+1] ** 2))``.
     future_vol: np.ndarray
     #: ndarray of shape (n_windows,), int64, or None: 1 if ``future_vol`` exceeds
     #: ``vol_threshold``; None when no threshold was given or fitted.

@@ -21,7 +21,7 @@ import numpy as np
 
 from tscl._validation import check_choice, flatten_names
 from tscl.datasets._common import _interpolate_nan, data_home
-from tscl.datasets.ecg import _import_wfdb
+from tscl.datasets.ecg import _import_wfdb, wfdb_call
 
 __all__ = ["PTBXL", "PTBXL_SUPERCLASSES", "load_ptbxl"]
 
@@ -239,7 +239,7 @@ def _read_signals(
     X = np.empty((len(paths), 12, n_steps), dtype=np.float32)
     leads: tuple[str, ...] = ()
     for i, path in enumerate(paths):
-        rec = wfdb.rdrecord(str(path))
+        rec = wfdb_call(wfdb.rdrecord, Path(path), "signals")(str(path))
         if rec.fs != sampling_rate or rec.p_signal.shape != (n_steps, 12):
             raise ValueError(
                 f"PTB-XL record {path} has {rec.p_signal.shape[1]} leads of "

@@ -30,6 +30,13 @@ def _read_ucr_raw(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not lines:
         raise ValueError(f"{path} holds no series; the file is empty.")
     counts = [line.count("\t") + 1 for line in lines]
+    if counts[0] == 1 and "," in lines[0]:
+        raise ValueError(
+            f"{path} looks comma-separated (row 0 has no tab but "
+            f"{lines[0].count(',')} commas); UCR .tsv files are tab-separated. "
+            "Convert it first, e.g. np.savetxt(new_path, np.loadtxt(path, "
+            "delimiter=','), delimiter='\\t', fmt='%.10g')."
+        )
     for row, count in enumerate(counts):
         if count != counts[0]:
             raise ValueError(
@@ -47,13 +54,23 @@ def _read_ucr_raw(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return X.reshape(len(lines), counts[0] - 1), labels
 
 
+#: Labels beyond this magnitude stay strings: float64 holds every integer up to
+#: it exactly (12345678901234567890 and 1e30 would collide in int64).
+EXACT_INTEGERS = 2**53
+
+
 def _convert_labels(labels: np.ndarray) -> np.ndarray:
-    """Integer labels when every label is an integral number, else strings."""
+    """Integer labels when every label is an integral number, else strings.
+
+    Labels too large to be held exactly (beyond 2**53) stay strings, so that
+    two distinct labels never become the same integer.
+    """
     try:
         values = labels.astype(np.float64)
     except ValueError:
         return labels.astype(str)
-    if np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+    exact = np.all(np.abs(values) <= EXACT_INTEGERS)
+    if np.all(np.isfinite(values)) and exact and np.all(values == np.round(values)):
         return values.astype(np.int64)
     return labels.astype(str)
 
@@ -165,6 +182,12 @@ def load_ucr_file(
            [ True, False]]))
     """
     check_policy(missing, "missing", "load_ucr_file")
+    if Path(path).is_dir():
+        raise IsADirectoryError(
+            f"UCR file {path} is a folder; pass one of its split files, such as "
+            f"{Path(path) / (Path(path).name + '_TRAIN.tsv')}, or load both splits "
+            f"with load_ucr({Path(path).name!r}, root={str(Path(path).parent)!r})."
+        )
     if not Path(path).is_file():
         raise FileNotFoundError(f"UCR file {path} does not exist.")
     X, labels = _read_ucr_raw(Path(path))

@@ -1,7 +1,9 @@
 """Draw the figures of docs/benchmarks.md from the benchmarks' JSON lines.
 
-* ``ucr_accuracy.png``: accuracy per UCR dataset under TS2Vec's SVM protocol,
-  tscl beside TS2Vec (this CPU) and T-Loss (published), from ``ucr.jsonl``;
+* ``ucr_accuracy.png`` and ``uea_accuracy.png``: accuracy per dataset under
+  TS2Vec's SVM protocol, tscl's models beside the TS2Vec reference run in the
+  same benchmark and T-Loss (published), and tscl's default against the
+  reference per dataset, from ``ucr.jsonl`` and ``uea.jsonl``;
 * ``ecg_label_fractions.png``: macro-F1 against the share of labels, one panel
   per ECG task, mean ± std over seeds, from ``ecg.jsonl``.
 
@@ -35,26 +37,58 @@ def _latest(path: Path, key: tuple[str, ...]) -> list[dict]:
     return list(rows.values())
 
 
-def plot_ucr(results: Path, out: Path) -> Path:
-    import matplotlib.pyplot as plt
-    from ucr import T_LOSS, TS2VEC_THIS_CPU
+def plot_archive(results: Path, out: Path, archive: str) -> Path:
+    """Per dataset: tscl's default against the TS2Vec reference, and T-Loss.
 
-    rows = _latest(results / "ucr.jsonl", ("dataset", "seed"))
+    Left, the mean accuracy of each model per dataset; right, tscl's default
+    against the reference, one point per dataset (above the diagonal: tscl
+    better).
+    """
+    import _archive
+    import matplotlib.pyplot as plt
+
+    rows = _latest(results / f"{archive}.jsonl", ("dataset", "model", "seed"))
     names = sorted({r["dataset"] for r in rows})
-    ours = [np.mean([r["accuracy"] for r in rows if r["dataset"] == n]) for n in names]
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    t_loss = _archive.published(f"t_loss_{archive}")
+
+    def mean(model: str, name: str) -> float:
+        found = [
+            r["accuracy"] for r in rows if r["model"] == model and r["dataset"] == name
+        ]
+        return float(np.mean(found)) if found else np.nan
+
+    fig, (bars, scatter) = plt.subplots(
+        1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [2.2, 1]}
+    )
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(10, 3.8))
-    ax.bar(x - 0.27, ours, 0.27, label="tscl default (SVM protocol)")
-    ts2vec = [np.mean(TS2VEC_THIS_CPU.get(n, [np.nan])) for n in names]
-    ax.bar(x, ts2vec, 0.27, label="TS2Vec, official code on this CPU")
-    ax.bar(x + 0.27, [T_LOSS.get(n, np.nan) for n in names], 0.27, label="T-Loss")
-    ax.set_xticks(x, names, rotation=30, ha="right")
-    ax.set_ylim(0.3, 1.02)
-    ax.set_ylabel("test accuracy")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.set_title("UCR, official splits, TS2Vec's SVM protocol")
+    columns = [*models, "T-Loss (published)"]
+    width = 0.8 / len(columns)
+    for i, label in enumerate(columns):
+        heights = [
+            t_loss.get(n, np.nan) if i == len(models) else mean(label, n) for n in names
+        ]
+        bars.bar(x + (i - (len(columns) - 1) / 2) * width, heights, width, label=label)
+    bars.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
+    bars.set_ylim(0.3, 1.02)
+    bars.set_ylabel("test accuracy (mean over seeds)")
+    bars.legend(loc="lower left", fontsize=8)
+    bars.set_title(f"{archive.upper()}, official splits, TS2Vec's SVM protocol")
+    if {"default", "reference"} <= set(models):
+        ref = [mean("reference", n) for n in names]
+        ours = [mean("default", n) for n in names]
+        scatter.scatter(ref, ours, s=18)
+        for n, a, b in zip(names, ref, ours, strict=True):
+            scatter.annotate(
+                n, (a, b), fontsize=6, xytext=(2, 2), textcoords="offset points"
+            )
+        low = np.nanmin([*ref, *ours]) - 0.02
+        scatter.plot([low, 1], [low, 1], color="grey", linewidth=0.8)
+        scatter.set_xlabel("TS2Vec reference (official code)")
+        scatter.set_ylabel("tscl default")
+        scatter.set_title("per dataset: above the line, tscl wins", fontsize=10)
     fig.tight_layout()
-    path = out / "ucr_accuracy.png"
+    path = out / f"{archive}_accuracy.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -109,7 +143,12 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, draw in (("ucr.jsonl", plot_ucr), ("ecg.jsonl", plot_ecg)):
+    draws = {
+        "ucr.jsonl": lambda r, o: plot_archive(r, o, "ucr"),
+        "uea.jsonl": lambda r, o: plot_archive(r, o, "uea"),
+        "ecg.jsonl": plot_ecg,
+    }
+    for name, draw in draws.items():
         if (args.results / name).is_file():
             paths.append(draw(args.results, args.out))
             print(f"Wrote {paths[-1]}")

@@ -111,7 +111,7 @@ from _common import (  # noqa: E402
 from _measures import bf16_peak_tflops, encoder_flops  # noqa: E402
 from _measures import busy_share as _busy_share  # noqa: E402
 from _throughput_data import windows  # noqa: E402
-from ts2vec_reference import TS2VecReference  # noqa: E402
+from ts2vec_reference import TS2VecReference, seed_everything  # noqa: E402
 
 SHAPES = [(256, 1, 1000), (64, 12, 5000)]
 QUICK_SHAPES = [(16, 1, 128), (8, 12, 256)]
@@ -152,10 +152,11 @@ def reference_samples_per_s(
     X_btc: Tensor, batch: int, args: argparse.Namespace
 ) -> tuple[float, float]:
     """Samples/s of one pass over ``X_btc`` after one warm-up step; mean crop."""
+    seed_everything(args.seed)
     reference = TS2VecReference(
-        X_btc.shape[2], args.device, args.seed, temporal_unit=args.temporal_unit
+        X_btc.shape[2], args.device, temporal_unit=args.temporal_unit
     )
-    order = reference.rng.permutation(len(X_btc)).reshape(-1, batch)
+    order = np.random.permutation(len(X_btc)).reshape(-1, batch)  # noqa: NPY002
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(args.seed)
         reference.step(X_btc[order[0]])  # warm-up

@@ -54,6 +54,7 @@ from _common import (  # noqa: E402
     check_run_arguments,
     context,
     describe,
+    threads,
 )
 from ts2vec_reference import load_ucr_as_ts2vec  # noqa: E402
 
@@ -99,7 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.root = args.root or ROOT / "datasets" / "ucr"
         args.datasets = args.datasets or ["ECG200"]
         args.seeds, args.reference_iters = 1, 2
-        args.variant = [*args.variant, *(f"{m}={_quick(m)}" for m in args.models)]
+        args.variant = [*args.variant, *_quick_variants(args.models)]
     if args.root is None:
         shared = SHARED_DATA / "ucr"
         args.root = shared if shared.is_dir() else data_home()
@@ -113,17 +114,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _quick(label: str) -> str:
-    """A tiny, one-epoch version of a built-in model, as a --variant."""
+def _quick_variants(models: list[str]) -> list[str]:
+    """Tiny, one-epoch versions of the built-in models, as --variant values."""
     import json
 
-    return json.dumps({**_archive.BUILTIN.get(label, {}), **QUICK})
+    return [
+        f"{label}={json.dumps({**_archive.BUILTIN[label], **QUICK})}"
+        for label in models
+        if label in _archive.BUILTIN
+    ]
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     t_loss = _archive.published("t_loss_ucr")
-    run_context = context(args.device)
+    with threads(args.threads):  # so that the context names the threads used
+        run_context = context(args.device)
     header = (
         f"UCR archive, TS2Vec's SVM protocol, {args.seeds} seed(s), models "
         f"{', '.join(_archive.model_table(args))}; {describe(run_context)}"

@@ -13,7 +13,7 @@ Usage::
 
     python benchmarks/uea.py --all --root ../shared/data/uea --with-reference \\
         --models default ts2vec
-    python benchmarks/uea.py --quick     # seconds: BasicMotions, tiny models
+    python benchmarks/uea.py --quick     # seconds: BasicMotions shipped in datasets/
 
 Results go to ``--out`` (default ``benchmarks/results/uea.jsonl``) and the
 report beside it (``uea.md``); interrupted runs resume.
@@ -30,14 +30,16 @@ from tscl.datasets import data_home, load_uea
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _archive  # noqa: E402
 from _common import (  # noqa: E402
+    ROOT,
     SHARED_DATA,
     add_run_arguments,
     check_run_arguments,
     context,
     describe,
+    threads,
 )
 from ts2vec_reference import load_uea_as_ts2vec  # noqa: E402
-from ucr import _quick  # noqa: E402
+from ucr import _quick_variants  # noqa: E402
 
 
 def datasets_in(root: Path) -> list[str]:
@@ -76,13 +78,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.reference_iters = None
+    if args.quick:
+        args.root = args.root or ROOT / "datasets" / "uea"
     if args.root is None:
         shared = SHARED_DATA / "uea"
         args.root = shared if shared.is_dir() else data_home()
     if args.quick:
         args.datasets = args.datasets or ["BasicMotions"]
         args.seeds, args.reference_iters = 1, 2
-        args.variant = [*args.variant, *(f"{m}={_quick(m)}" for m in args.models)]
+        args.variant = [*args.variant, *_quick_variants(args.models)]
     check_run_arguments(parser, args, ("seeds",))
     if args.all:
         args.datasets = datasets_in(args.root)
@@ -96,7 +100,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
     t_loss = _archive.published("t_loss_uea")
-    run_context = context(args.device)
+    with threads(args.threads):  # so that the context names the threads used
+        run_context = context(args.device)
     header = (
         f"UEA archive, TS2Vec's SVM protocol, {args.seeds} seed(s), models "
         f"{', '.join(_archive.model_table(args))}; {describe(run_context)}"

@@ -97,29 +97,38 @@ def test_reference_loss_equals_tscl_hierarchical(reference):
             assert float(theirs) == pytest.approx(float(ours), rel=1e-5)
 
 
-def test_reference_crops_overlap_on_the_same_timesteps(reference):
-    rng = np.random.RandomState(0)
+def test_reference_crops_overlap_on_the_same_timesteps(reference, monkeypatch):
+    model = reference.TS2VecReference(1, output_dims=4, hidden_dims=4, depth=1)
+    seen = []
+    forward = model._net.forward
+    monkeypatch.setattr(
+        model._net, "forward", lambda x, mask=None: seen.append(x.clone()) or forward(x)
+    )
     x = torch.arange(50.0)[None, :, None].repeat(6, 1, 1)  # (batch, time, 1)
-    for _ in range(20):
-        crop_l, start1, n1, start2, n2 = reference.draw_crops(rng, 6, 50, 0)
-        view1, view2 = (
-            reference.take_per_row(x, start1, n1),
-            reference.take_per_row(x, start2, n2),
-        )
+    reference.seed_everything(0)
+    for _ in range(10):
+        model.step(x)
+        view1, view2 = seen[-2], seen[-1]
+        crop_l = round(model.crop_fractions[-1] * 50)
         assert 2 <= crop_l <= 50
         assert torch.equal(view1[:, -crop_l:], view2[:, :crop_l])
         assert view1.min() >= 0
         assert view2.max() <= 49
+    assert torch.equal(
+        reference.take_per_row(x, np.array([0, 3, 5, 0, 1, 2]), 4)[1, :, 0],
+        torch.tensor([3.0, 4.0, 5.0, 6.0]),
+    )
 
 
 def test_reference_encoder_is_ts2vecs(reference):
-    net = reference.TSEncoder(in_channels=1)
-    blocks = list(net.feature_extractor)
+    net = reference.TSEncoder(input_dims=1)
+    blocks = list(net.feature_extractor.net)
     assert len(blocks) == 11
     assert [b.conv1.conv.dilation[0] for b in blocks] == [2**i for i in range(11)]
     assert [b.projector is not None for b in blocks] == [False] * 10 + [True]
     assert sum(p.numel() for p in net.parameters()) == 637_248
-    model = reference.TS2VecReference(1, seed=0)
+    reference.seed_everything(0)
+    model = reference.TS2VecReference(1)
     x = torch.randn(8, 40, 1)
     before = [p.detach().clone() for p in model._net.parameters()]
     assert np.isfinite(model.step(x))
@@ -130,21 +139,26 @@ def test_reference_encoder_is_ts2vecs(reference):
     assert model.encode(x.numpy()).shape == (8, 320)
 
 
-def test_reference_hyperparameters_and_fit(reference):
-    small = reference.TS2VecReference(
-        2, seed=0, out_dim=16, hidden_dim=8, depth=3, learning_rate=1e-2
-    )
-    assert len(small._net.feature_extractor) == 4
+def test_reference_fit_follows_ts2vecs_budget_and_seeding(reference):
+    def fit(X, **kwargs):
+        reference.seed_everything(0)
+        model = reference.TS2VecReference(
+            2, output_dims=16, hidden_dims=8, depth=3, lr=1e-2, batch_size=4
+        )
+        return model, model.fit(X, **kwargs)
+
+    X = np.random.default_rng(0).standard_normal((10, 24, 2))
+    small, losses = fit(X, n_iters=3)  # two full batches a pass (drop_last)
+    assert (small.n_iters, len(losses)) == (3, 1)
     assert small.optimizer.param_groups[0]["lr"] == 1e-2
-    X = np.random.default_rng(0).standard_normal((10, 24, 2)).astype(np.float32)
-    small.fit(X, batch_size=4, n_iters=3)  # two batches a pass: two passes
-    assert len(small.crop_fractions) == 3
     assert small.encode(X).shape == (10, 16)
-    again = reference.TS2VecReference(
-        2, seed=0, out_dim=16, hidden_dim=8, depth=3, learning_rate=1e-2
-    )
-    again.fit(X, batch_size=4, n_iters=3)
+    again, _ = fit(X, n_iters=3)
     np.testing.assert_array_equal(small.encode(X), again.encode(X))  # seeded
+    default, _ = fit(X[:, :12])
+    assert default.n_iters == 200  # at most 100,000 values
+    gappy = X.copy()
+    gappy[:3, 18:] = np.nan  # shorter series, NaN-padded: centred, then masked
+    assert np.isfinite(fit(gappy, n_iters=2)[0].encode(gappy)).all()
 
 
 def test_cpu_attention_flops_are_counted(measures):

@@ -56,88 +56,56 @@ def test_reference_permutation_matches_tscl_semantics():
     assert (np.diff(y[..., 0], axis=1) != 1).sum(axis=1).max() <= 4  # <= 5 segments
 
 
-def test_methods_ucr_quick_run_writes_json_lines_and_a_table(tmp_path, capsys):
-    torch = pytest.importorskip("torch")
-    from tscl.methods import METHODS
-
-    bench = _load("methods_ucr")
-    out = tmp_path / "methods.jsonl"
-    data = ROOT / "datasets" / "ucr"  # the shipped ECG200: no ../shared needed
-    threads = torch.get_num_threads()
-    bench.main(["--quick", "--threads", "1", "--data", str(data), "--out", str(out)])
-    assert torch.get_num_threads() == threads  # --threads is undone afterwards
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    names = ["raw", "random encoder", *METHODS]
-    assert [(r["dataset"], r["method"]) for r in rows] == [("ECG200", m) for m in names]
-    assert [r.get("error") for r in rows] == [None] * len(rows)  # every method ran
-    for row in rows:
-        assert 0 <= row["linear_accuracy"] <= 1
-        assert 0 <= row["svm_accuracy"] <= 1
-        assert (row["n_train"], row["n_test"], row["length"]) == (100, 100, 96)
-        assert all(row[key] for key in ("git_sha", "torch", "tscl", "machine"))
-        assert "1 torch threads" in row["machine"]
-        assert (row["fit_time_s"] is None) == (row["method"] in bench.BASELINES)
-        assert row["supervised"] == bench.is_supervised(row["method"])
-    table = out.with_suffix(".md").read_text()
-    assert "| ECG200 linear | ECG200 SVM |" in table
-    assert all(f"| {m}" in table for m in names)
-    assert "mean rank SVM" in capsys.readouterr().out
-
-
-def test_ucr_quick_run_scores_the_shipped_ecg200_with_the_ts2vec_protocol(tmp_path):
+def test_ucr_quick_run_compares_tscl_with_the_reference_and_resumes(tmp_path):
+    pytest.importorskip("torch")
     bench = _load("ucr")
     out = tmp_path / "ucr.jsonl"
-    bench.main(["--quick", "--threads", "1", "--out", str(out)])
-    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
-    assert (row["dataset"], row["n_train"], row["length"]) == ("ECG200", 100, 96)
-    assert 0 <= row["accuracy"] <= 1
-    assert row["samples_per_s"] > 0
-    assert row["svm_C"] > 0  # 100 series, 2 classes: TS2Vec's grid search ran
-    table = out.with_suffix(".md").read_text()
-    assert "| ECG200 | 100 | 96 |" in table
-    assert "Against T-Loss (published) on 1 dataset(s)" in table
-    out.with_suffix(".md").unlink()
-    assert bench.main(["--report", "--out", str(out)]) == [row]  # trains nothing
-    assert "| ECG200 | 100 | 96 |" in out.with_suffix(".md").read_text()
-
-
-def test_ucr_published_figures_and_argument_errors(tmp_path):
-    bench = _load("ucr")
-    assert bench.T_LOSS["GunPoint"] == 0.98  # results_ucr.csv, column Ours(10)
-    assert set(bench.TS2VEC_THIS_CPU) <= set(bench.T_LOSS)
+    argv = ["--quick", "--threads", "1", "--out", str(out), "--with-reference"]
+    bench.main([*argv, "--models", "default", "ts2vec"])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["dataset"], r["model"]) for r in rows] == [
+        ("ECG200", "default"),
+        ("ECG200", "ts2vec"),
+        ("ECG200", "reference"),
+    ]
+    assert rows[2]["n_steps"] == 2  # the reference's 2 iterations with --quick
+    for row in rows:
+        assert 0 <= row["accuracy"] <= 1
+        assert 0 <= row["cv_accuracy"] <= 1  # on the training split only
+        assert row["fit_time_s"] > 0
+        assert all(row[key] for key in ("git_sha", "torch", "tscl", "machine"))
+    report = out.with_suffix(".md").read_text()
+    assert "mean rank" in report
+    assert "against the reference" in report
+    assert "T-Loss (published)" in report
+    bench.main([*argv, "--models", "default", "ts2vec"])  # all done: resumes
+    assert len(out.read_text().splitlines()) == 3
     with pytest.raises(SystemExit):
         bench.parse_args(["--root", str(tmp_path), "--all"])  # no dataset there
     with pytest.raises(SystemExit):
         bench.parse_args(["--root", str(tmp_path)])  # neither --datasets nor --all
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--models", "nonsense", "--out", str(out)])
 
 
-def test_throughput_accuracy_quick_run_scores_the_reference_and_tscl(tmp_path):
-    pytest.importorskip("torch")
-    bench = _load("throughput_accuracy")
-    out = tmp_path / "accuracy.jsonl"
-    bench.main(["--quick", "--threads", "1", "--out", str(out)])
+def test_published_t_loss_figures_are_the_columns_ts2vec_quotes():
+    archive = _load("_archive")
+    ucr, uea = archive.published("t_loss_ucr"), archive.published("t_loss_uea")
+    assert len(ucr) == 125  # 128 datasets, 3 without a figure
+    assert (ucr["GunPoint"], ucr["ArrowHead"], ucr["PLAID"]) == (0.98, 0.766, 0.555)
+    assert (uea["BasicMotions"], uea["JapaneseVowels"]) == (1.0, 0.989)
+
+
+def test_uea_quick_run_scores_multivariate_series(tmp_path):
+    bench = _load("uea")  # BasicMotions, shipped in datasets/uea
+    out = tmp_path / "uea.jsonl"
+    bench.main(["--quick", "--threads", "1", "--out", str(out), "--with-reference"])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["dataset"], r["model"]) for r in rows] == [
-        ("ECG200", "TS2Vec reference"),
-        ("ECG200", "tscl simclr (default)"),
+        ("BasicMotions", "default"),
+        ("BasicMotions", "reference"),
     ]
-    assert rows[0]["samples"] == 4 * 8  # 4 iterations of batch 8 with --quick
-    for row in rows:
-        assert 0 <= row["accuracy"] <= 1
-        assert row["samples_per_s"] > 0
-        assert all(row[key] for key in ("git_sha", "torch", "tscl", "machine"))
-    assert "against the TS2Vec reference" in out.with_suffix(".md").read_text()
-
-
-def test_throughput_accuracy_arguments():
-    pytest.importorskip("torch")
-    bench = _load("throughput_accuracy")
-    assert bench.parse_args([]).out.name == "throughput_accuracy.jsonl"
-    args = bench.parse_args(["--precision", "bf16", "--compile"])
-    assert args.estimator_params == {"precision": "bf16", "compile": True}
-    assert bench.parse_args(["--quick"]).datasets == ["ECG200"]
-    with pytest.raises(SystemExit):
-        bench.parse_args(["--temporal-unit", "-1"])
+    assert rows[0]["n_channels"] == 6
 
 
 def test_ecg_quick_run_compares_ssl_and_scratch_at_each_label_fraction(tmp_path):
@@ -185,9 +153,7 @@ def test_plot_results_draws_the_committed_results(tmp_path):
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 
-@pytest.mark.parametrize(
-    "name", ["ucr", "ecg", "finance", "methods_ucr", "throughput_accuracy"]
-)
+@pytest.mark.parametrize("name", ["ucr", "uea", "ecg", "finance", "methods_ucr"])
 def test_benchmarks_share_the_run_arguments_and_their_checks(name, capsys):
     torch = pytest.importorskip("torch")
     bench = _load(name)

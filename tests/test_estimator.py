@@ -21,6 +21,8 @@ TINY = {"hidden_dim": 8, "depth": 2}
 
 def tiny(**kwargs) -> ContrastiveEncoder:
     params = {
+        "method": "simclr",  # the tests below were written for SimCLR's budget
+        "encoder": "cnn",
         "n_components": 8,
         "n_epochs": 2,
         "batch_size": 16,
@@ -134,8 +136,10 @@ def test_a_tsaug_pipeline_plugs_straight_into_the_estimator():
 
 def test_an_unusable_augment_is_a_clear_type_error():
     X, _ = two_class()
-    with pytest.raises(TypeError, match=r"'augment' parameter must be.*got str"):
-        tiny(augment="jitter").fit(X)
+    with pytest.raises(TypeError, match=r"'augment' parameter must be.*got int"):
+        tiny(augment=3).fit(X)
+    with pytest.raises(ValueError, match=r"'wobble' is not registered.*preset"):
+        tiny(augment="wobble").fit(X)
 
 
 def test_clone_and_pickle_round_trip():
@@ -184,7 +188,7 @@ def test_bad_input_is_rejected_before_training(X, error, match):
         ({"batch_size": 2.5}, TypeError, "batch_size"),
         ({"learning_rate": -1.0}, ValueError, "learning_rate"),
         ({"device": "tpu:7"}, ValueError, "device"),
-        ({"augment": "jitter"}, TypeError, "augment"),
+        ({"augment": 0.5}, TypeError, "augment"),
         ({"encoder_params": {"hidden_dims": 3}}, TypeError, "hidden_dims"),
     ],
 )

@@ -1,9 +1,10 @@
-"""scikit-learn's estimator checks for both tscl estimators (tiny configurations)."""
+"""scikit-learn's estimator checks for the tscl estimators (tiny configurations)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tscl import ContrastiveEncoder
 from tscl.evaluation import EncoderClassifier
+from tscl.features import RRFeatures
 
 TINY = {"hidden_dim": 8, "depth": 2}
 
@@ -27,6 +28,7 @@ TINY = {"hidden_dim": 8, "depth": 2}
             random_state=0,
             device="cpu",
         ),
+        RRFeatures(fs=100.0),
     ]
 )
 def test_sklearn_compatible(estimator, check):

@@ -18,6 +18,7 @@ from tscl.training import PRECISIONS, TrainConfig, train
 from tscl.training._batching import batches as _batches
 
 SETTINGS = {
+    "method": "simclr",
     "n_components": 8,
     "encoder_params": {"hidden_dim": 8, "depth": 2},
     "n_epochs": 2,
@@ -230,6 +231,10 @@ def _cli_args(data, out) -> list[str]:
         str(data),
         "--out",
         str(out),
+        "--method",
+        "simclr",
+        "--encoder",
+        "cnn",
         "--epochs",
         "2",
         "--batch-size",

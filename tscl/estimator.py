@@ -42,35 +42,42 @@ class ContrastiveEncoder(
 
     Parameters
     ----------
-    method : str or Method class, default="simclr"
+    method : str or Method class, default="softclt"
         Self-supervised method: a name in :data:`tscl.methods.METHODS` or a
-        :class:`tscl.methods.Method` subclass. Methods whose ``label_use`` is
-        ``"required"`` learn from ``y`` (supervised contrastive), ``"optional"``
-        ones use it when given. See the methods guide.
+        :class:`tscl.methods.Method` subclass. The default is TS2Vec with
+        SoftCLT's soft temporal targets (:class:`tscl.methods.SoftCLT`), the
+        best recipe measured on the UCR/UEA archives (see the methods guide).
+        Methods whose ``label_use`` is ``"required"`` learn from ``y``
+        (supervised contrastive), ``"optional"`` ones use it when given.
     encoder : str or encoder class, default="auto"
         Network; a name in :data:`tscl.encoders.ENCODERS`, a class or an
-        instance. ``"auto"`` is the method's ``default_encoder`` (``"cnn"``, and
-        ``"ts2vec"`` for ``method="ts2vec"``).
-    augment : Augmentation, callable or tsaug augmenter, optional
+        instance. ``"auto"`` is the method's ``default_encoder`` (``"ts2vec"``
+        for ``"softclt"`` and ``"ts2vec"``, else ``"cnn"``).
+    augment : str, Augmentation, callable or tsaug augmenter, optional
         Makes each view, ``augment(x, generator) -> x'`` on ``(batch, channels,
-        time)`` tensors. A tsaug augmenter or pipeline is wrapped in
-        :class:`tscl.augment.Tsaug`. ``None`` uses the method's default
-        (:func:`tscl.augment.default_augmentation`; for ``"ts2vec"``, none
-        when its encoder masks timesteps itself).
+        time)`` tensors. A string is a preset of :data:`tscl.augment.PRESETS`
+        (``"ecg"``, ``"finance"``, ``"default"``, ``"none"``) or a composition
+        such as ``"jitter(sigma=0.05) + scaling"`` (:func:`tscl.augment.parse`).
+        A tsaug augmenter or pipeline is wrapped in :class:`tscl.augment.Tsaug`.
+        ``None`` uses the method's default
+        (:func:`tscl.augment.default_augmentation`; for ``"softclt"`` and
+        ``"ts2vec"``, none when the encoder masks timesteps itself).
     n_components : int or "auto", default="auto"
         Size of the representation returned by ``transform``; ``"auto"`` is
-        the encoder's default ``out_dim`` (128 for ``"cnn"``, 320 for
-        ``"ts2vec"``).
+        the encoder's default ``out_dim`` (320 for ``"ts2vec"``, 128 for
+        ``"cnn"``).
     n_epochs : int or "auto", default="auto"
-        Passes over the training data; ``"auto"`` is the method's budget: 50
-        epochs, or for ``"ts2vec"`` 200 optimiser steps when the data holds at
-        most 100,000 values, else 600 (TS2Vec's), whatever the number of series.
+        Passes over the training data; ``"auto"`` is the method's budget: for
+        ``"softclt"`` and ``"ts2vec"`` 200 optimiser steps when the data holds
+        at most 100,000 values, else 600 (TS2Vec's), whatever the number of
+        series; 50 epochs for the other methods.
     batch_size : int or "auto", default="auto"
         Series per step (capped at the number of samples); ``"auto"`` is the
-        method's ``default_batch_size`` (64, or 8 for ``"ts2vec"``).
+        method's ``default_batch_size`` (8 for ``"softclt"`` and ``"ts2vec"``,
+        else 64).
     learning_rate : float, default=1e-3
         AdamW learning rate, decayed with a cosine schedule (constant for
-        ``"ts2vec"``, with TS2Vec's weight decay of 0.01).
+        ``"softclt"`` and ``"ts2vec"``, with TS2Vec's weight decay of 0.01).
     encoder_params : dict, optional
         Extra arguments of the encoder class, e.g. ``{"hidden_dim": 32}``.
     method_params : dict, optional
@@ -138,7 +145,7 @@ class ContrastiveEncoder(
 
     def __init__(
         self,
-        method: Any = "simclr",
+        method: Any = "softclt",
         encoder: Any = "auto",
         *,
         augment: Any = None,
@@ -222,7 +229,7 @@ class ContrastiveEncoder(
                 )
         resolve_name(self._encoder_choice(), encoders.ENCODERS, "encoder", "encoder")
         if self.augment is not None:
-            augment_module.as_augmentation(self.augment)  # TypeError if unusable
+            _views(self.augment)  # TypeError or ValueError if unusable
 
     def _encoder_choice(self) -> Any:
         """Return ``encoder``, with ``"auto"`` replaced by the method's default."""
@@ -242,7 +249,7 @@ class ContrastiveEncoder(
             return 128
         return default.default
 
-    def fit(self, X: Any, y: Any = None) -> ContrastiveEncoder:
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> ContrastiveEncoder:
         """Pretrain the encoder on ``X`` (and ``y`` for methods that use labels).
 
         Parameters
@@ -255,6 +262,14 @@ class ContrastiveEncoder(
             ``"triplet"`` (optional); ``-1`` marks an unlabelled series. Other
             methods ignore ``y``, as a scikit-learn pipeline passes it to every
             step.
+        groups : array-like of shape (n_samples,), optional
+            The recording or patient each series comes from (any hashable
+            ids). Methods that use groups (``"simclr"``) treat every series
+            of the same group as a positive and never as a negative. In a
+            :class:`~sklearn.pipeline.Pipeline`, turn on metadata routing
+            (``sklearn.set_config(enable_metadata_routing=True)``), call
+            ``encoder.set_fit_request(groups=True)`` and pass
+            ``pipeline.fit(X, y, groups=ids)``.
 
         Returns
         -------
@@ -263,11 +278,13 @@ class ContrastiveEncoder(
         Raises
         ------
         ValueError
-            If ``method="supcon"`` gets no ``y``, or ``y`` holds continuous
-            values or does not match ``X``.
+            If ``method="supcon"`` gets no ``y``, ``y`` holds continuous
+            values or does not match ``X``, or ``groups`` is given to a method
+            that cannot use it or does not match ``X``.
         """
         self._check_params()
         method_cls = methods.method_class(self.method)
+        group_codes = _group_codes(groups, method_cls, self.method)
         uses_y = method_cls.label_use != "ignored" and y is not None
         if method_cls.label_use == "required" and y is None:
             raise ValueError(
@@ -283,6 +300,11 @@ class ContrastiveEncoder(
             X3, y = self._validate(X, reset=True, y=y if uses_y else None)
         codes = label_codes(y) if uses_y else None
         n_samples, n_channels, n_timesteps = X3.shape
+        if group_codes is not None and len(group_codes) != n_samples:
+            raise ValueError(
+                f"groups must hold one id per series; got {len(group_codes)} ids for "
+                f"{n_samples} series."
+            )
         if n_samples < 2:
             raise ValueError(
                 f"ContrastiveEncoder needs at least 2 samples to contrast; got "
@@ -298,7 +320,7 @@ class ContrastiveEncoder(
             torch.manual_seed(seed)
             model = self._build_model(n_channels)
             aug = (
-                augment_module.as_augmentation(self.augment)
+                _views(self.augment)
                 if self.augment is not None
                 else _default_views(method_cls, model.encoder)
             )
@@ -309,6 +331,7 @@ class ContrastiveEncoder(
                 augment_module.Views(aug, n=2),
                 config,
                 y=codes,
+                groups=group_codes,
                 device=device,
                 seed=seed,
                 prepare=self._standardize,
@@ -419,6 +442,14 @@ n_components) for ``level="timestamp"``
         Z = encoders.encode(
             self.encoder_, X3, self.device, level=level, prepare=self._standardize
         )
+        bad = ~np.isfinite(Z.reshape(len(Z), -1)).all(axis=1)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            raise ValueError(
+                f"The encoder gave NaN or infinite representations for {len(rows)} "
+                f"series (rows {rows[:5].tolist()}...): their values are far outside "
+                "the data the model was fitted on. Check the units of X."
+            )
         if level == "timestamp":  # (n, dim, steps) -> (n, time, dim)
             stride = int(getattr(self.encoder_, "timestamp_stride", 1))
             Z = Z.repeat(stride, axis=2)[:, :, : X3.shape[2]].transpose(0, 2, 1)
@@ -457,6 +488,39 @@ def load(path: str | os.PathLike[str]) -> ContrastiveEncoder:
     True
     """
     return ContrastiveEncoder._from_files(persistence.read(path), str(path))
+
+
+def _group_codes(groups: Any, method_cls: Any, name: str) -> np.ndarray | None:
+    """Integer codes of the ``groups`` ids given to ``fit``, or ``None``."""
+    if groups is None:
+        return None
+    if not method_cls.group_use:
+        users = sorted(n for n, c in methods.METHODS.items() if c.group_use)
+        raise ValueError(
+            f"method={name!r} cannot use groups; pass groups=None, or use a method "
+            f"that does: {', '.join(map(repr, users))}."
+        )
+    if isinstance(groups, torch.Tensor):
+        groups = groups.cpu().numpy()
+    ids = np.asarray(groups)
+    if ids.ndim != 1:
+        raise ValueError(
+            f"groups must be 1-D, one record or patient id per series; got shape "
+            f"{ids.shape}."
+        )
+    try:
+        return np.unique(ids, return_inverse=True)[1].astype(np.int64)
+    except TypeError:
+        raise ValueError(
+            "groups mixes id types that cannot be compared; use one type (e.g. str)."
+        ) from None
+
+
+def _views(augment: Any) -> Any:
+    """Turn the ``augment`` parameter into views (a name is parsed)."""
+    if isinstance(augment, str):
+        return augment_module.parse(augment)
+    return augment_module.as_augmentation(augment)
 
 
 def _default_views(method_cls: type[methods.Method], encoder: torch.nn.Module) -> Any:

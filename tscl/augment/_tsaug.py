@@ -324,7 +324,8 @@ def as_augmentation(obj: Any) -> Augmentation | Callable[..., Tensor]:
         return obj
     raise TypeError(
         "The 'augment' parameter must be a tscl augmentation (e.g. "
-        "tscl.augment.Jitter(0.03)), a callable "
+        "tscl.augment.Jitter(0.03)), a preset or composition name (e.g. 'ecg', "
+        "'crop + jitter(sigma=0.05)'), a callable "
         "f(x, generator) -> Tensor, or a tsaug augmenter or pipeline (e.g. "
         f"tsaug.AddNoise(scale=0.01)); got {type(obj).__name__} {obj!r}."
     )

@@ -9,7 +9,7 @@ live:
 - ``_base.py``: :class:`Method`, heads, :class:`MomentumTarget`;
 - ``_contrastive.py``: SimCLR, MoCo, SupCon, Triplet (positives against negatives);
 - ``_bootstrap.py``: BYOL, SimSiam (no negatives);
-- ``_ts2vec.py``: TS2Vec (timestamp representations);
+- ``_ts2vec.py``: TS2Vec and SoftCLT (timestamp representations);
 - ``_clip.py``: CLIP-style pairs of modalities.
 
 To add one: write the class in the module of its family and add it to
@@ -27,7 +27,7 @@ from tscl.methods._base import Method, MomentumTarget, mlp, projection_head
 from tscl.methods._bootstrap import BYOL, SimSiam
 from tscl.methods._clip import CLIP, ChannelGroup, CLIPPair, PairEncoder, Spectrum
 from tscl.methods._contrastive import MoCo, SimCLR, SupCon, Triplet
-from tscl.methods._ts2vec import TS2Vec
+from tscl.methods._ts2vec import SoftCLT, TS2Vec
 
 __all__ = [
     "BYOL",
@@ -42,6 +42,7 @@ __all__ = [
     "PairEncoder",
     "SimCLR",
     "SimSiam",
+    "SoftCLT",
     "Spectrum",
     "SupCon",
     "Triplet",
@@ -144,5 +145,6 @@ METHODS: dict[str, type[Method]] = {
     "supcon": SupCon,
     "triplet": Triplet,
     "ts2vec": TS2Vec,
+    "softclt": SoftCLT,
     "clip": CLIP,
 }

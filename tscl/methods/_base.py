@@ -175,6 +175,14 @@ class Method(nn.Module):
         AdamW's weight decay when the estimator trains it.
     drop_last : bool
         Whether the estimator drops the incomplete last batch of every pass.
+    group_use : bool
+        Whether ``forward`` takes ``groups`` (the recording or patient of each
+        series): ``ContrastiveEncoder.fit(X, groups=g)`` refuses methods that
+        do not.
+    variable_shapes : bool
+        Whether the tensors ``forward`` encodes change shape from step to step
+        (random crops); ``compile=True`` then compiles for dynamic shapes
+        instead of once per shape.
     """
 
     encoder: nn.Module
@@ -185,6 +193,8 @@ class Method(nn.Module):
     schedule: ClassVar[str] = "cosine"
     weight_decay: ClassVar[float] = 1e-4
     drop_last: ClassVar[bool] = False
+    group_use: ClassVar[bool] = False
+    variable_shapes: ClassVar[bool] = False
 
     def forward(self, x1: Tensor, x2: Tensor, labels: Tensor | None = None) -> Tensor:
         """Return the training loss for two views of one batch."""

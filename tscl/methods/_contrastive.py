@@ -36,6 +36,14 @@ class SimCLR(_Projected):
     output (before the head), as in the paper. ``forward`` takes extra
     ``negatives`` (projections held by other processes in distributed training).
 
+    With ``groups`` (the recording or patient of each series, from
+    ``ContrastiveEncoder.fit(X, groups=...)``), series of the same group are
+    never negatives of each other: they are positives, as in CLOCS's
+    patient-specific contrast [2]_ (the SupCon loss with the groups as
+    classes). Views of one window cut from a longer recording (the ``"ecg"``
+    preset's random crops) then learn what stays the same along a recording,
+    and no two windows of one patient are pushed apart.
+
     Parameters
     ----------
     encoder : nn.Module
@@ -48,6 +56,7 @@ class SimCLR(_Projected):
     References
     ----------
     .. [1] Chen et al., SimCLR, 2020, arXiv:2002.05709
+    .. [2] Kiyasseh, Zhu and Clifton, CLOCS, ICML 2021, arXiv:2005.13249
 
     Examples
     --------
@@ -57,7 +66,11 @@ class SimCLR(_Projected):
     >>> x = torch.randn(6, 1, 32)
     >>> model(x, x + 0.01 * torch.randn_like(x)).shape
     torch.Size([])
+    >>> model(x, x, groups=torch.tensor([0, 0, 1, 1, 2, 2])).shape  # 3 recordings
+    torch.Size([])
     """
+
+    group_use: ClassVar[bool] = True
 
     def __init__(
         self, encoder: nn.Module, projection_dim: int = 128, temperature: float = 0.1
@@ -71,13 +84,22 @@ class SimCLR(_Projected):
         x2: Tensor,
         labels: Tensor | None = None,
         negatives: Tensor | None = None,
+        groups: Tensor | None = None,
     ) -> Tensor:
         """NT-Xent between the projections of two views (labels are ignored).
 
         In distributed training the other processes' projections are
-        ``negatives`` (with gradients) unless ``negatives`` are given.
+        ``negatives`` (with gradients) unless ``negatives`` are given. With
+        ``groups`` of shape ``(batch,)``, same-group series are positives.
         """
         z1, z2 = self.project(x1), self.project(x2)  # (batch, projection_dim)
+        if groups is not None:
+            by_group = losses.SupCon(self.criterion.temperature)
+            if distributed.world_size() == 1:
+                return by_group(z1, z2, groups)
+            others = distributed.gather_others(torch.cat([z1, z2]))
+            other_groups = distributed.gather_others(groups.to(z1.device).repeat(2))
+            return by_group(z1, z2, groups, others, other_groups)
         if negatives is None and distributed.world_size() > 1:
             negatives = distributed.gather_others(torch.cat([z1, z2]))
         return self.criterion(z1, z2, negatives)

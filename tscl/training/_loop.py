@@ -86,7 +86,10 @@ class _Loop:
         if distributed.world_size() > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             model = nn.parallel.DistributedDataParallel(method, device_ids=ids)
-        self.model = torch.compile(model) if config.compile else model
+        if config.compile:  # dynamic shapes where crops change them every step
+            dynamic = True if getattr(method, "variable_shapes", False) else None
+            model = torch.compile(model, dynamic=dynamic)
+        self.model = model
         self.precision = config.precision
         self.optimizer, self.scheduler = make_optimizer(
             method.parameters(),
@@ -113,12 +116,20 @@ class _Loop:
                 "encoder. Checkpoints written so far are kept."
             ) from err
 
-    def train_step(self, batch: Tensor, labels: Tensor | None, epoch: int) -> None:
-        """One optimiser step on a batch (and its labels)."""
+    def train_step(
+        self,
+        batch: Tensor,
+        labels: Tensor | None,
+        epoch: int,
+        groups: Tensor | None = None,
+    ) -> None:
+        """One optimiser step on a batch (and its labels and groups)."""
         x1, x2 = self.views(batch, self.aug)
         dtype = PRECISIONS[self.precision]
+        args = (x1, x2) if labels is None else (x1, x2, labels)
+        extra = {} if groups is None else {"groups": groups}
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
-            loss = self.model(x1, x2) if labels is None else self.model(x1, x2, labels)
+            loss = self.model(*args, **extra)
         lr = float(self.scheduler.get_last_lr()[0])
         self.pending.append((loss.detach(), epoch + 1, self.step + 1, lr))
         if self.device.type == "cpu" or len(self.pending) >= SYNC_EVERY:

@@ -6,6 +6,8 @@ match), resumes from a checkpoint and drives one :class:`_Loop` epoch by epoch.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import time
 import zlib
@@ -44,6 +46,7 @@ def train(
     config: TrainConfig,
     *,
     y: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
     device: torch.device | str = "cpu",
     seed: int = 0,
     prepare: Callable[[Any], Any] | None = None,
@@ -72,6 +75,10 @@ def train(
     y : ndarray of shape (n_samples,), optional
         Integer class codes, ``-1`` for unlabelled series; each batch's codes are
         passed to ``method(x1, x2, labels)``. ``None`` calls ``method(x1, x2)``.
+    groups : ndarray of shape (n_samples,), optional
+        Integer group codes (the recording or patient of each series); each
+        batch's codes are passed as ``method(..., groups=codes)`` to methods
+        whose ``group_use`` is true.
     device : torch.device or str, default="cpu"
         Where the model, the batches and the augmentations live.
     seed : int, default=0
@@ -131,7 +138,37 @@ def train(
     (4, 2)
     """
     config.check(owner="train")
-    device = torch.device(device)
+    path = None if config.checkpoint is None else Path(config.checkpoint)
+    lock: Any = contextlib.nullcontext()
+    if path is not None and distributed.is_main_process():
+        lock = checkpoints.locked(path)  # a second run on it fails at once
+    with lock:
+        return _run(
+            method,
+            X,
+            views,
+            config,
+            torch.device(device),
+            (y, groups),
+            seed,
+            prepare,
+            settings,
+        )
+
+
+def _run(
+    method: Method,
+    X: np.ndarray | Tensor,
+    views: ViewMaker,
+    config: TrainConfig,
+    device: torch.device,
+    codes: tuple[np.ndarray | None, np.ndarray | None],
+    seed: int,
+    prepare: Callable[[Any], Any] | None,
+    settings: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Run the body of :func:`train`, once the checkpoint is locked."""
+    y, groups = codes
     world, rank = distributed.world_size(), distributed.rank()
     data = Rows(X, prepare, pin=device.type == "cuda")
     if len(data) < 2 * world:
@@ -150,11 +187,12 @@ def train(
     loop.configure(config)
     loop.monitor_every = -(-n_epochs // MEASURES)
     run = dict(settings or {})
-    run |= _describe_run(method, views, data, y, config, batch_size)
+    run |= _describe_run(method, views, data, codes, config, batch_size)
     path = None if config.checkpoint is None else Path(config.checkpoint)
     if path is not None and config.resume and path.exists():
         seed = loop.restore(checkpoints.load_checkpoint(path, run))
     targets = None if y is None else torch.as_tensor(y, dtype=torch.long)
+    owners = None if groups is None else torch.as_tensor(groups, dtype=torch.long)
     pick = torch.Generator().manual_seed(seed + 2)  # leaves the shuffling alone
     probe = data.take(torch.randperm(len(data), generator=pick)[:PROBE_SIZE])
     probe = probe.to(device)
@@ -173,11 +211,13 @@ def train(
                     if loop.step == loop.total:  # n_steps reached mid-epoch
                         break
                     batch = data.take(index).to(device, non_blocking=True)
-                    labels = None
+                    labels = batch_groups = None
                     if targets is not None:
                         labels = targets[index].to(device, non_blocking=True)
+                    if owners is not None:
+                        batch_groups = owners[index].to(device, non_blocking=True)
                     with loop.out_of_memory(epoch, batch_size):
-                        loop.train_step(batch, labels, epoch)
+                        loop.train_step(batch, labels, epoch, batch_groups)
                     bar.update(1)
                     if loop.last_loss is not None:
                         bar.set_postfix(epoch=epoch + 1, loss=f"{loop.last_loss:.4f}")
@@ -206,23 +246,50 @@ def _describe_run(
     method: Method,
     views: ViewMaker,
     data: Rows,
-    y: np.ndarray | None,
+    codes: tuple[np.ndarray | None, np.ndarray | None],
     config: TrainConfig,
     batch_size: int,
 ) -> dict[str, Any]:
-    """Describe what a checkpoint must match to resume: the data, model, schedule."""
-    ends = data.take(torch.tensor([0, len(data) - 1])).cpu()
-    return {
+    """Describe what a checkpoint must match to resume: the data, model, schedule.
+
+    With a checkpoint, every series is fingerprinted (SHA-256 of blocks of rows,
+    read block by block, so a memory-mapped corpus is never loaded whole), and
+    so are the labels and the groups.
+    """
+    y, groups = codes
+    first = data.take(torch.tensor([0])).cpu()
+    run: dict[str, Any] = {
         "method": _fingerprint(method),
         "views": _fingerprint(views),
         "n_parameters": sum(p.numel() for p in method.parameters()),
-        "data_shape": [len(data), *ends.shape[1:]],
-        "data_checksum": zlib.crc32(ends.numpy().tobytes()),
-        "labels": y is not None,
+        "data_shape": [len(data), *first.shape[1:]],
+        "labels": None if y is None else _digest([np.asarray(y).tobytes()]),
         **config.resumable(),
         "batch_size": batch_size,  # as capped by the data
         "world_size": distributed.world_size(),
     }
+    if groups is not None:  # absent otherwise, as in checkpoints from before groups
+        run["groups"] = _digest([np.asarray(groups).tobytes()])
+    if config.checkpoint is not None:
+        run["data_blocks"] = _data_blocks(data)
+    return run
+
+
+def _digest(parts: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()[:16]
+
+
+def _data_blocks(data: Rows) -> dict[str, Any]:
+    """SHA-256 digests of at most 256 blocks of consecutive rows."""
+    rows = max(1, -(-len(data) // 256))
+    digests = []
+    for start in range(0, len(data), rows):
+        index = torch.arange(start, min(start + rows, len(data)))
+        digests.append(_digest([data.take(index).cpu().numpy().tobytes()]))
+    return {"rows": rows, "digests": digests}
 
 
 def stable_repr(value: Any) -> str:

@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 ISOLATED_PIP := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
 	-u PIP_CONSTRAINT -u PIP_NO_INDEX PIP_CONFIG_FILE=/dev/null
 
-.PHONY: demo test lint typecheck install check-setup clean
+.PHONY: demo test lint typecheck install check-setup clean gpu-check docs
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,8 @@ demo: $(STAMP)
 	$(BIN)/tscl demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check tscl tests benchmarks examples
-	$(BIN)/ruff format --check tscl tests benchmarks examples
+	$(BIN)/ruff check tscl tests benchmarks examples docs/conf.py
+	$(BIN)/ruff format --check tscl tests benchmarks examples docs/conf.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -49,11 +49,24 @@ typecheck: $(STAMP)
 # no local wheel folders); fails if the set-up needs a file only this machine has.
 check-setup: $(STAMP)
 	$(ISOLATED_PIP) $(BIN)/pip install --dry-run --ignore-installed --quiet \
-		-c constraints.txt -e ".[dev]"
+		-c constraints.txt -e ".[dev,docs]"
 	@echo "check-setup: the install resolves from the public index alone."
 
 test: $(STAMP) lint typecheck check-setup
 	$(BIN)/pytest -q
+
+# The documentation site: the guides (MyST markdown) and the API reference from the
+# numpydoc docstrings, in docs/_build/html; any warning is an error.
+docs: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[docs]"
+	$(BIN)/sphinx-build -W --keep-going -q -b html -c docs . docs/_build/html
+	@echo "docs: open docs/_build/html/docs/index.html"
+
+# Every CUDA path on a one-GPU machine, under 8 minutes; results in GPU_CHECK_OUT.
+# Without CUDA it prints one line and succeeds.
+GPU_CHECK_OUT ?= gpu_check_results
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py $(GPU_CHECK_OUT)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -65,7 +65,7 @@ def test_load_data_reads_npy_and_tsv(npy):
     [
         (lambda d: d / "missing.npy", "not found"),
         (lambda d: _write(d / "bad.npy", b"not an array"), "not a readable .npy"),
-        (lambda d: _write(d / "data.csv", b"1,2,3"), "Unsupported data file"),
+        (lambda d: _write(d / "data.xlsx", b"1,2,3"), "Unsupported data file"),
         (lambda d: _save(d / "nan.npy", np.full((8, 32), np.nan)), "NaN"),
         (lambda d: _save(d / "cl.npy", np.zeros((8, 500, 12))), "transpose"),
         (lambda d: _save(d / "obj.npy", np.array(["a", "b"])), "real numbers"),
@@ -128,7 +128,9 @@ def test_demo_on_cuda_without_gpu_is_a_clear_error(capsys):
     assert "CUDA is not available" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["pretrain"], ["embed"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [[], ["pretrain"], ["embed"], ["evaluate"], ["info"], ["demo"]]
+)
 def test_help_for_each_command(command):
     result = subprocess.run(
         [sys.executable, "-m", "tscl", *command, "--help"],
@@ -214,9 +216,9 @@ def test_pretrain_help_lists_the_registries_and_estimator_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for name in (*METHODS, *ENCODERS):
         assert name in text
-    from tscl.cli import _parser
+    from tscl._cli_args import build_parser
 
-    pretrain = next(a for a in _parser()._actions if a.dest == "command")
+    pretrain = next(a for a in build_parser()._actions if a.dest == "command")
     parsed = pretrain.choices["pretrain"].parse_args(["x.npy", "--out", "m"])
     signature = inspect.signature(ContrastiveEncoder).parameters
     assert parsed.epochs == signature["n_epochs"].default

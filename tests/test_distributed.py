@@ -280,3 +280,27 @@ def test_under_a_launcher_cuda_means_the_local_rank_gpu(
         distributed.resolve_device("cuda")
     monkeypatch.delenv("WORLD_SIZE")
     assert distributed.resolve_device("cuda") == torch.device("cuda")
+
+
+def test_gloo_lets_processes_share_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match="TSCL_BACKEND=gloo"):
+        distributed.resolve_device("cuda")
+    monkeypatch.setenv("TSCL_BACKEND", "gloo")
+    assert distributed.resolve_device("cuda") == torch.device("cuda", 0)
+    assert distributed.backend(torch.device("cuda", 0)) == "gloo"
+
+
+def test_backend_choice_and_its_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TSCL_BACKEND", raising=False)
+    assert distributed.backend(torch.device("cuda", 0)) == "nccl"
+    assert distributed.backend(torch.device("cpu")) == "gloo"
+    monkeypatch.setenv("TSCL_BACKEND", "NCCL")
+    with pytest.raises(ValueError, match="nccl needs GPUs"):
+        distributed.backend(torch.device("cpu"))
+    monkeypatch.setenv("TSCL_BACKEND", "mpi")
+    with pytest.raises(ValueError, match="'mpi' is not a backend"):
+        distributed.backend(torch.device("cpu"))

@@ -1,49 +1,50 @@
-"""The ``tscl`` command line: ``pretrain``, ``embed`` and ``demo``.
+"""The ``tscl`` command line: ``pretrain``, ``embed``, ``evaluate``, ``info``, ``demo``.
 
-Every error a user can cause (a missing file, bad data, an unknown name) is
-printed as one line, ``tscl: error: ...``, with exit status 1 and no traceback.
+Every error a user can cause (a missing file, bad data, an unknown name, a full
+disk) is printed as one line, ``tscl: error: ...``, with exit status 1 and no
+traceback. The arguments of each subcommand are in :mod:`tscl._cli_args`.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tscl import _files
-from tscl.encoders import ENCODERS
+from tscl import _files, augment
+from tscl._cli_args import build_parser
+from tscl._inputs import read_series
 from tscl.estimator import ContrastiveEncoder
-from tscl.methods import METHODS
-from tscl.training import PRECISIONS, TrainingError
+from tscl.training import TrainingError
 
 __all__ = ["load_data", "main"]
 
 USER_ERRORS = (
     ValueError,
     TypeError,
-    FileNotFoundError,
-    FileExistsError,
-    PermissionError,
+    OSError,  # missing files, permissions, a full disk, a read-only folder
     ImportError,
     TrainingError,
 )
 
 
-def load_data(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read training data from a ``.npy`` array or a UCR ``.tsv`` file.
+def load_data(path: str | os.PathLike[str], **options: Any) -> np.ndarray:
+    """Read series from any format the command line takes (labels dropped).
 
     Parameters
     ----------
     path : str or Path
-        A ``.npy`` file of shape ``(n, t)`` or ``(n, c, t)`` (read without
-        pickle), or a UCR ``*.tsv`` file whose first column (the label) is
-        dropped.
+        A ``.npy`` array, a UCR ``.tsv`` or UEA ``.ts``/``.arff`` file, a CSV of
+        one series per row, or a folder of WFDB records.
+    **options
+        ``missing``, ``window_s`` and ``fs`` of
+        :func:`tscl._inputs.read_series`.
 
     Returns
     -------
@@ -55,42 +56,17 @@ def load_data(path: str | os.PathLike[str]) -> np.ndarray:
         If ``path`` does not exist.
     ValueError
         If the file cannot be read as such data or has another extension.
+
+    Examples
+    --------
+    >>> load_data("datasets/ucr/ECG200/ECG200_TEST.tsv").shape
+    (100, 96)
     """
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(
-            f"Data file not found: {file}. Pass a .npy array of "
-            "shape (n, t) or (n, c, t), or a UCR _TRAIN.tsv file."
-        )
-    suffix = file.suffix.lower()
-    if suffix == ".npy":
-        try:
-            return np.load(file, allow_pickle=False)
-        except ValueError as err:
-            raise ValueError(
-                f"{file} is not a readable .npy array ({err}). Save "
-                "numeric data with np.save(path, X)."
-            ) from None
-    if suffix == ".tsv":
-        from tscl import datasets
-
-        X, _ = datasets.load_ucr_file(file)
-        return X
-    raise ValueError(
-        f"Unsupported data file {file}: expected a .npy array or a UCR .tsv file."
-    )
+    return read_series(path, **options).X
 
 
-def _count_or_auto(text: str) -> int | str:
-    """Parse an integer option that also takes ``auto``."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer or 'auto'; got {text!r}"
-        ) from None
+def _inputs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"missing": args.missing, "window_s": args.window_s, "fs": args.fs}
 
 
 def _json_dict(text: str | None, option: str) -> dict[str, Any] | None:
@@ -109,20 +85,16 @@ def _json_dict(text: str | None, option: str) -> dict[str, Any] | None:
     return value
 
 
-def _labels(path: str | None) -> np.ndarray | None:
-    """Labels from a 1-D ``.npy`` file or the first column of a UCR ``.tsv``."""
+def _labels(path: str | None, option: str = "--labels") -> np.ndarray | None:
+    """Labels from a 1-D ``.npy`` file or those a UCR/UEA file holds."""
     if path is None:
         return None
-    file = Path(path)
-    if file.suffix.lower() == ".tsv" and file.is_file():
-        from tscl import datasets
-
-        return datasets.load_ucr_file(file)[1]
-    y = load_data(path)
+    series = read_series(path)
+    y = series.y if series.y is not None else series.X
     if y.ndim != 1:
         raise ValueError(
-            f"--labels must hold one label per series (a 1-D array); {file} has "
-            f"shape {y.shape}."
+            f"{option} must hold one label per series (a 1-D array, or a UCR/UEA "
+            f"file); {path} has shape {y.shape}."
         )
     return y
 
@@ -142,12 +114,15 @@ def _pretrain(args: argparse.Namespace) -> None:
 
     out = Path(args.out)
     persistence.check_target(out)  # fail before training, not after
+    _files.check_writable(out.parent)
     checkpoint = _checkpoint_path(args)
-    X = load_data(args.data)
+    X = load_data(args.data, **_inputs(args))
     y = _labels(args.labels)
+    views = None if args.augment is None else augment.parse(args.augment)
     model = ContrastiveEncoder(
         args.method,
         args.encoder,
+        augment=views,
         n_components=args.n_components,
         n_epochs=args.epochs,
         batch_size=args.batch_size,
@@ -166,12 +141,36 @@ def _pretrain(args: argparse.Namespace) -> None:
     model.fit(X, y)
     if not distributed.is_main_process():
         return
-    model.save(out)
+    _save_or_keep(model, out, checkpoint)
     kept = f"; checkpoint in {checkpoint}" if checkpoint is not None else ""
     print(
         f"Saved model to {out} (final loss {model.history_['loss'][-1]:.4f}; "
         f"history in {out / 'history.json'}{kept}) after training in "
         f"{distributed.world_size()} process(es)."
+    )
+
+
+def _save_or_keep(model: Any, out: Path, checkpoint: Path | None) -> None:
+    """Save the trained model to ``out``; if that fails, somewhere it fits."""
+    try:
+        model.save(out)
+        return
+    except OSError as err:
+        reason = err.strerror or str(err)
+    fallback = Path(tempfile.gettempdir()) / f"tscl-unsaved-{os.getpid()}"
+    try:
+        model.save(fallback)
+    except OSError as err:
+        where = f" The checkpoint {checkpoint} holds it." if checkpoint else ""
+        raise OSError(
+            f"Could not write the trained model to {out} ({reason}) nor to "
+            f"{fallback} ({err.strerror or err}).{where} Free some space and train "
+            "again."
+        ) from None
+    raise OSError(
+        f"Could not write the trained model to {out} ({reason}); it was saved to "
+        f"{fallback} instead: move that folder where you want it (tscl.load reads "
+        "it)."
     )
 
 
@@ -183,147 +182,122 @@ def _embed(args: argparse.Namespace) -> None:
         raise ValueError(f"--out must end in .npy; got {out}.")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"The folder of --out does not exist: {out.parent}.")
+    _files.check_writable(out.parent)
     model = tscl.load(args.model)
-    Z = model.transform(load_data(args.data), level=args.level)
+    Z = model.transform(load_data(args.data, **_inputs(args)), level=args.level)
     _files.write_atomic(out, lambda file: np.save(file, Z))
     print(f"Wrote embeddings of shape {Z.shape} to {out}.")
 
 
+def _evaluate(args: argparse.Namespace) -> None:
+    import tscl
+    from tscl.evaluation import PROBES
+
+    if args.out is not None:
+        _files.check_writable(Path(args.out).parent)
+    model = tscl.load(args.model)
+    splits = {}
+    for name, path, labels in (
+        ("train", args.train, args.train_labels),
+        ("test", args.test, args.test_labels),
+    ):
+        X, y = read_series(path, **_inputs(args))
+        given = _labels(labels, f"--{name}-labels")
+        y = given if given is not None else y
+        if y is None:
+            raise ValueError(
+                f"{path} holds no labels; pass --{name}-labels (a 1-D .npy), or use "
+                "a labelled UCR .tsv or UEA .ts file."
+            )
+        if len(y) != len(X):
+            raise ValueError(
+                f"{len(X)} series in {path} but {len(y)} labels; pass one label "
+                "per series."
+            )
+        splits[name] = (model.transform(X), y)
+    probe = PROBES[args.probe]
+    extra = {"random_state": args.seed} if args.probe != "knn" else {}
+    result = probe(*splits["train"], *splits["test"], **extra)
+    scores = {k: float(result[k]) for k in ("accuracy", "macro_f1", "auroc", "auprc")}
+    rows = [f"{'metric':10s} {'value':>8s}", "-" * 19]
+    rows += [f"{k:10s} {v:8.3f}" for k, v in scores.items()]
+    n_train, n_test = len(splits["train"][1]), len(splits["test"][1])
+    print(f"{args.probe} probe on {args.model}: {n_train} training, {n_test} test")
+    print("\n".join(rows))
+    if args.out is not None:
+        report = {
+            "model": str(args.model),
+            "probe": args.probe,
+            "train": args.train,
+            "test": args.test,
+            "n_train": n_train,
+            "n_test": n_test,
+            **scores,
+        }
+        text = json.dumps(report, indent=2).encode()
+        _files.write_atomic(Path(args.out), lambda file: file.write(text))
+        print(f"Wrote {args.out}.")
+
+
+def _info(args: argparse.Namespace) -> None:
+    import tscl
+    from tscl import persistence
+
+    model = tscl.load(args.model)  # every file checked, as for any use
+    config, _, history = persistence.read(args.model)
+    params, fitted = config.get("params", {}), config.get("fitted", {})
+    losses = [v for v in history.get("loss", []) if isinstance(v, (int, float))]
+    choice = model._encoder_choice()
+    summary = {
+        "model": str(args.model),
+        "method": params.get("method"),
+        "encoder": choice if isinstance(choice, str) else type(choice).__name__,
+        "network": {
+            "class": type(model.encoder_).__name__,
+            "outputs": model._output_size(),
+            "parameters": sum(p.numel() for p in model.encoder_.parameters()),
+        },
+        "settings": {k: v for k, v in params.items() if k not in ("method", "encoder")},
+        "data": {
+            "channels": fitted.get("n_channels_in_"),
+            "n_features_in": fitted.get("n_features_in_"),
+            "input rank": fitted.get("n_dims_in_"),
+        },
+        "history": {
+            "epochs": len(history.get("loss", [])),
+            "steps": history.get("n_steps"),
+            "first loss": losses[0] if losses else None,
+            "final loss": losses[-1] if losses else None,
+            "training seconds": round(float(sum(history.get("epoch_time", []))), 1),
+        },
+        "versions": {
+            "tscl": config.get("tscl_version"),
+            "torch": config.get("torch_version"),
+            "format": f"{config.get('format')} {config.get('format_version')}",
+        },
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            print(f"{key}:")
+            for name, item in value.items():
+                print(f"  {name}: {json.dumps(item)}")
+        else:
+            print(f"{key}: {value}")
+
+
 def _demo(args: argparse.Namespace) -> None:
-    from tscl.demo import run_demo
+    from tscl.demo import N_EPOCHS, run_demo
 
     run_demo(
         args.data_dir,
         args.out,
         device=args.device,
-        n_epochs=args.epochs,
+        n_epochs=N_EPOCHS if args.epochs is None else args.epochs,
         seed=args.seed,
     )
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tscl", description="Self-supervised contrastive learning for time series."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser(
-        "pretrain",
-        help="pretrain an encoder on unlabelled series",
-        description="Pretrain a contrastive encoder and save it.",
-    )
-    p.add_argument("data", help=".npy array (n, t) or (n, c, t), or UCR _TRAIN.tsv")
-    p.add_argument("--out", required=True, help="model directory to write")
-    p.add_argument(
-        "--method",
-        default="simclr",
-        help=f"one of {', '.join(METHODS)} (default simclr)",
-    )
-    p.add_argument(
-        "--labels",
-        default=None,
-        help="labels for supcon/triplet (-1 = unlabelled): a 1-D .npy, or a UCR "
-        ".tsv whose first column is read",
-    )
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(ContrastiveEncoder).parameters.items()
-    }
-    p.add_argument(
-        "--encoder",
-        default=defaults["encoder"],
-        help=f"one of {', '.join(ENCODERS)}, or auto: the method's (default auto)",
-    )
-    p.add_argument(
-        "--epochs",
-        type=_count_or_auto,
-        default=defaults["n_epochs"],
-        help="passes over the data, or auto: the method's budget (default auto)",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=_count_or_auto,
-        default=defaults["batch_size"],
-        help="series per step, or auto: the method's (default auto)",
-    )
-    p.add_argument("--learning-rate", type=float, default=defaults["learning_rate"])
-    p.add_argument(
-        "--n-components",
-        type=_count_or_auto,
-        default=defaults["n_components"],
-        help="representation size, or auto: the encoder's (default auto)",
-    )
-    p.add_argument(
-        "--encoder-params",
-        default=None,
-        help="JSON object of encoder settings, e.g. '{\"hidden_dim\": 32}'",
-    )
-    p.add_argument(
-        "--method-params",
-        default=None,
-        help="JSON object of method settings, e.g. '{\"temperature\": 0.2}'",
-    )
-    p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument(
-        "--device",
-        default="auto",
-        help="auto, cpu, cuda or cuda:N (under torchrun: each process's own GPU)",
-    )
-    p.add_argument(
-        "--precision",
-        default="fp32",
-        choices=list(PRECISIONS),
-        help="training precision (bf16/fp16: autocast)",
-    )
-    p.add_argument("--compile", action="store_true", help="train via torch.compile")
-    p.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=None,
-        metavar="N",
-        help="write a checkpoint every N epochs (and after the last)",
-    )
-    p.add_argument(
-        "--checkpoint",
-        default=None,
-        help="checkpoint file (default: OUT.checkpoint.pt beside --out)",
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from the checkpoint if it exists (same data and settings)",
-    )
-    p.set_defaults(run=_pretrain)
-    e = sub.add_parser(
-        "embed",
-        help="embed series with a pretrained model",
-        description="Write the representations of DATA to a .npy.",
-    )
-    e.add_argument("model", help="model directory from `tscl pretrain`")
-    e.add_argument("data", help=".npy array or UCR .tsv file")
-    e.add_argument("--out", required=True, help="output .npy file")
-    e.add_argument(
-        "--level",
-        default="instance",
-        choices=["instance", "timestamp"],
-        help="one vector per series (default) or per timestep",
-    )
-    e.set_defaults(run=_embed)
-    d = sub.add_parser(
-        "demo",
-        help="pretrain on MIT-BIH, evaluate on Challenge 2017",
-        description="The end-to-end demo on the shipped ECG records.",
-    )
-    d.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    d.add_argument("--epochs", type=int, default=30, help="pretraining epochs")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument(
-        "--data-dir",
-        default=None,
-        help="folder with mitdb/ and challenge2017/ (default: datasets/)",
-    )
-    d.add_argument("--out", default="demo_output", help="folder for the figure")
-    d.set_defaults(run=_demo)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -339,9 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 1 on a user error (printed without a traceback).
     """
-    args: Any = _parser().parse_args(argv)
+    args: Any = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        COMMANDS[args.command](args)
     except USER_ERRORS as err:
         message = " ".join(line.strip() for line in str(err).splitlines())
         print(f"tscl: error: {message}", file=sys.stderr)
@@ -349,6 +323,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _leave_group()
     return 0
+
+
+#: What each subcommand runs.
+COMMANDS = {
+    "pretrain": _pretrain,
+    "embed": _embed,
+    "evaluate": _evaluate,
+    "info": _info,
+    "demo": _demo,
+}
 
 
 def _leave_group() -> None:

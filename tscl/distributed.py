@@ -8,7 +8,8 @@ tscl trains with :class:`~torch.nn.parallel.DistributedDataParallel` when it run
 in several processes, e.g. under ``torchrun --nproc_per_node=N -m tscl pretrain
 ...``. :func:`setup` joins the process group that ``torchrun`` describes in the
 environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR``,
-``MASTER_PORT``): NCCL on GPUs, gloo on CPUs. Everything else works in a single
+``MASTER_PORT``): NCCL on GPUs, gloo on CPUs (``TSCL_BACKEND`` overrides it, see
+:func:`backend`). Everything else works in a single
 process too, where it does nothing: :func:`gather` returns its input,
 :func:`rank` is 0 and :func:`world_size` is 1.
 
@@ -28,8 +29,10 @@ import torch.distributed as dist
 from torch import Tensor
 
 __all__ = [
+    "BACKEND_VARIABLE",
     "all_gather_objects",
     "all_mean",
+    "backend",
     "barrier",
     "broadcast_buffers",
     "gather",
@@ -140,9 +143,56 @@ def setup(device: str | torch.device = "auto") -> torch.device:
                 "torchrun (e.g. torchrun --nproc_per_node=2 -m tscl pretrain ...), "
                 "which sets RANK, LOCAL_RANK, MASTER_ADDR and MASTER_PORT."
             )
-        backend = "nccl" if resolved.type == "cuda" else "gloo"
-        dist.init_process_group(backend, device_id=_device_id(resolved))
+        chosen = backend(resolved)
+        device_id = _device_id(resolved) if chosen == "nccl" else None
+        dist.init_process_group(chosen, device_id=device_id)
     return resolved
+
+
+#: Environment variable that overrides the process group's backend.
+BACKEND_VARIABLE = "TSCL_BACKEND"
+
+
+def backend(device: torch.device) -> str:
+    """Return the process group backend for ``device``: NCCL on GPUs, else gloo.
+
+    The environment variable ``TSCL_BACKEND`` (``nccl`` or ``gloo``) overrides
+    it. With ``gloo`` on GPUs, processes may share a GPU (``LOCAL_RANK``
+    modulo the GPU count), e.g. two processes on a one-GPU machine, which NCCL
+    refuses.
+
+    Parameters
+    ----------
+    device : torch.device
+        The device this process trains on.
+
+    Returns
+    -------
+    str
+        ``"nccl"`` or ``"gloo"``.
+
+    Raises
+    ------
+    ValueError
+        If ``TSCL_BACKEND`` is another name, or ``nccl`` without CUDA.
+
+    Examples
+    --------
+    >>> backend(torch.device("cpu"))
+    'gloo'
+    """
+    chosen = os.environ.get(BACKEND_VARIABLE, "").strip().lower()
+    if chosen not in ("", "nccl", "gloo"):
+        raise ValueError(
+            f"{BACKEND_VARIABLE}={chosen!r} is not a backend tscl trains with; use "
+            f"'nccl' (GPUs) or 'gloo' (CPUs, or processes sharing a GPU), or unset it."
+        )
+    if chosen == "nccl" and device.type != "cuda":
+        raise ValueError(
+            f"{BACKEND_VARIABLE}=nccl needs GPUs, but this process trains on "
+            f"{device}; unset {BACKEND_VARIABLE} or use gloo."
+        )
+    return chosen or ("nccl" if device.type == "cuda" else "gloo")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -197,11 +247,15 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if not launched() and not _active():
         return resolved
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    if local >= torch.cuda.device_count():
+    count = torch.cuda.device_count()
+    if local >= count:
+        if os.environ.get(BACKEND_VARIABLE, "").strip().lower() == "gloo":
+            return torch.device("cuda", local % count)  # gloo lets them share
         raise ValueError(
             f"Process with LOCAL_RANK={local} has no GPU: this machine has "
-            f"{torch.cuda.device_count()}. Start at most that many processes "
-            "per node (--nproc_per_node), or train on device='cpu'."
+            f"{count}. Start at most that many processes per node "
+            f"(--nproc_per_node), set {BACKEND_VARIABLE}=gloo to let processes "
+            "share GPUs (slower; for tests), or train on device='cpu'."
         )
     return torch.device("cuda", local)
 

@@ -23,6 +23,9 @@ tests in ``tests/test_augment.py`` then cover it.
 
 from __future__ import annotations
 
+import ast
+import json
+from collections.abc import Callable
 from typing import Any
 
 from tscl._validation import resolve_name
@@ -55,6 +58,7 @@ from tscl.augment._tsaug import Tsaug, as_augmentation
 __all__ = [
     "AUGMENTATIONS",
     "COMBINATORS",
+    "PRESETS",
     "Augmentation",
     "BaselineWander",
     "ChannelDropout",
@@ -85,7 +89,11 @@ __all__ = [
     "Views",
     "as_augmentation",
     "default_augmentation",
+    "ecg_augmentation",
+    "finance_augmentation",
     "from_spec",
+    "no_augmentation",
+    "parse",
     "to_spec",
 ]
 
@@ -227,6 +235,115 @@ def _from_json(value: Any) -> Any:
     return value
 
 
+def parse(text: str) -> Augmentation:
+    """Build views from text: a preset name, a composition, or a JSON spec.
+
+    What ``tscl pretrain --augment`` takes.
+
+    Parameters
+    ----------
+    text : str
+        A name in :data:`PRESETS` (``"default"``, ``"none"``, ...); or registered
+        augmentations joined by ``+``, each with keyword arguments of literal
+        values, e.g. ``"crop(scale=(0.6, 1.0)) + jitter(sigma=0.05)"``; or the
+        JSON of :func:`to_spec`.
+
+    Returns
+    -------
+    Augmentation
+
+    Raises
+    ------
+    ValueError
+        For a name that is neither a preset nor registered (the message lists
+        both), arguments that are not literals, or malformed text.
+    TypeError
+        For arguments an augmentation does not take.
+
+    Examples
+    --------
+    >>> parse("scaling(sigma=0.2) + jitter")
+    Compose(augmentations=[Scaling(sigma=0.2), Jitter()])
+    >>> parse("none")
+    Compose(augmentations=[])
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"Expected a preset, a composition or JSON; got {text!r}.")
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            return from_spec(json.loads(text))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"The augmentation JSON is malformed ({err}).") from None
+    if text.lower() in PRESETS:
+        return PRESETS[text.lower()]()
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        raise ValueError(
+            _parse_error(text, "it is not a preset or a composition")
+        ) from None
+    members: list[ast.expr] = []
+    while isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):
+        members.insert(0, tree.right)
+        tree = tree.left
+    members.insert(0, tree)
+    built = [_member(node, text) for node in members]
+    return built[0] if len(built) == 1 else Compose(built)
+
+
+def _parse_error(text: str, why: str) -> str:
+    return (
+        f"Cannot read the augmentation {text!r}: {why}. Pass a preset "
+        f"({', '.join(sorted(PRESETS))}), registered augmentations joined by + "
+        "with keyword arguments, e.g. 'crop(scale=(0.6, 1.0)) + jitter(sigma=0.05)' "
+        f"(names: {', '.join(sorted(AUGMENTATIONS))}), or JSON from to_spec."
+    )
+
+
+def _member(node: ast.expr, text: str) -> Augmentation:
+    """One ``name`` or ``name(key=literal, ...)`` of a composition."""
+    call = node if isinstance(node, ast.Call) else None
+    name_node = call.func if call is not None else node
+    if not isinstance(name_node, ast.Name) or (call is not None and call.args):
+        raise ValueError(_parse_error(text, "each part is name(key=value, ...)"))
+    if name_node.id.lower() not in AUGMENTATIONS:
+        raise ValueError(_parse_error(text, f"{name_node.id!r} is not registered"))
+    cls = AUGMENTATIONS[name_node.id.lower()]
+    kwargs: dict[str, Any] = {}
+    for keyword in call.keywords if call is not None else []:
+        if keyword.arg is None:
+            raise ValueError(_parse_error(text, "** arguments are not allowed"))
+        try:
+            kwargs[keyword.arg] = ast.literal_eval(keyword.value)
+        except ValueError:
+            raise ValueError(
+                _parse_error(text, f"the value of {keyword.arg!r} is not a literal")
+            ) from None
+    try:
+        augmentation: Augmentation = cls(**kwargs)
+    except TypeError as err:
+        raise TypeError(f"{cls.__name__}: {err}") from None
+    return augmentation
+
+
+def no_augmentation() -> Augmentation:
+    """Return views that leave the series unchanged (``Compose([])``).
+
+    For methods whose encoder draws the randomness itself (TS2Vec's masking).
+
+    Returns
+    -------
+    Augmentation
+
+    Examples
+    --------
+    >>> no_augmentation()
+    Compose(augmentations=[])
+    """
+    return Compose([])
+
+
 #: Every augmentation by name; each constructs with its defaults.
 AUGMENTATIONS: dict[str, type[Augmentation]] = {
     # time domain
@@ -262,4 +379,77 @@ COMBINATORS: dict[str, type[Augmentation]] = {
     "compose": Compose,
     "one_of": OneOf,
     "random_apply": RandomApply,
+}
+
+
+def ecg_augmentation() -> Augmentation:
+    """Return views for ECG windows: two stretches of one recording, lightly noised.
+
+    Each view is a random half of the window (:class:`RandomCrop`, the
+    neighbouring segments of CLOCS's temporal contrast: the same patient, rhythm
+    and morphology a few seconds apart), scaled by N(1, 0.1²) (gains differ
+    between devices and leads) and jittered by 0.05 standard deviations
+    (sensor noise). Pretrain on windows twice as long as the ones you will
+    embed.
+
+    What it must not destroy, so nothing here does: the time scale (heart
+    rate and RR intervals: no :class:`Crop` resizing, :class:`TimeWarp` or
+    :class:`Resample`), the polarity of the waves (no :class:`Flip`: an inverted
+    T wave is a finding) and the order of the beats (no :class:`Permutation` or
+    :class:`Reverse`).
+
+    Returns
+    -------
+    Augmentation
+        ``RandomCrop(0.5) + Scaling(0.1) + Jitter(0.05)``.
+
+    References
+    ----------
+    .. [1] Kiyasseh, Zhu and Clifton, CLOCS: Contrastive Learning of Cardiac
+       Signals Across Space, Time, and Patients, ICML 2021, arXiv:2005.13249
+
+    Examples
+    --------
+    >>> ecg_augmentation()
+    Compose(augmentations=[RandomCrop(), Scaling(), Jitter(sigma=0.05)])
+    """
+    return RandomCrop(length=0.5) + Scaling(sigma=0.1) + Jitter(sigma=0.05)
+
+
+def finance_augmentation() -> Augmentation:
+    """Return views for windows of returns that keep volatility and time order.
+
+    Each view is a random stretch of three quarters of the window
+    (:class:`RandomCrop`: the same market a few days apart) with a little noise
+    (:class:`Jitter`, 0.05 standard deviations of the returns).
+
+    What it must not destroy: the size of the returns, which *is* the
+    volatility that regimes and risk are about (no :class:`Scaling` or
+    :class:`MagnitudeWarp`: ``tscl.ContrastiveEncoder`` standardises with the
+    statistics of the whole training set, not of each window, so calm and
+    turbulent windows stay apart), and the order of the days (no
+    :class:`Permutation`, :class:`Reverse` or :class:`TimeWarp`: volatility
+    clusters in time). The sign of returns is not symmetric either (no
+    :class:`Flip`).
+
+    Returns
+    -------
+    Augmentation
+        ``RandomCrop(0.75) + Jitter(0.05)``.
+
+    Examples
+    --------
+    >>> finance_augmentation()
+    Compose(augmentations=[RandomCrop(length=0.75), Jitter(sigma=0.05)])
+    """
+    return RandomCrop(length=0.75) + Jitter(sigma=0.05)
+
+
+#: View presets by name: functions that return a fresh pipeline
+#: (``ContrastiveEncoder(augment="ecg")``, ``--augment ecg``).
+PRESETS: dict[str, Callable[[], Augmentation]] = {
+    "default": default_augmentation,
+    "none": no_augmentation,
+    "ecg": ecg_augmentation,
+    "finance": finance_augmentation,
 }

@@ -1,0 +1,132 @@
+"""The command line's inputs (CSV, UEA, WFDB folders), evaluate, info and --augment."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tscl import augment
+from tscl._inputs import read_series
+from tscl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+ECG200 = ROOT / "datasets" / "ucr" / "ECG200"
+MOTIONS = ROOT / "datasets" / "uea" / "BasicMotions"
+TINY = ["--epochs", "1", "--batch-size", "16", "--seed", "0",
+        "--encoder-params", '{"hidden_dim": 8, "depth": 2}']  # fmt: skip
+
+
+def test_csv_with_and_without_header(tmp_path):
+    rows = np.arange(12, dtype=float).reshape(3, 4)
+    plain = tmp_path / "plain.csv"
+    np.savetxt(plain, rows, delimiter=",")
+    headed = tmp_path / "headed.csv"
+    headed.write_text("t0,t1,t2,t3\n" + plain.read_text())
+    for path in (plain, headed):
+        X, y = read_series(path)
+        np.testing.assert_array_equal(X, rows)
+        assert y is None
+        assert X.dtype == np.float32
+
+
+def test_a_ragged_csv_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("1,2,3\n4,5\n")
+    with pytest.raises(ValueError, match=r"ragged\.csv is not a CSV of numbers.*same"):
+        read_series(path)
+
+
+def test_uea_file_keeps_channels_and_labels():
+    X, y = read_series(MOTIONS / "BasicMotions_TRAIN.ts")
+    assert X.shape == (40, 6, 100)
+    assert set(y) == {"Standing", "Running", "Walking", "Badminton"}
+
+
+def test_wfdb_folder_is_cut_into_windows_at_the_asked_rate(tmp_path):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for suffix in (".hea", ".dat"):
+        shutil.copy(ROOT / "datasets" / "mitdb" / f"100{suffix}", folder)
+    X, y = read_series(folder, window_s=10, fs=100)
+    assert X.shape == (60, 2, 1000)  # 600 s of two leads
+    assert y is None
+    with pytest.raises(ValueError, match="pass --window-s"):
+        read_series(folder)
+
+
+def test_a_folder_without_records_and_an_unknown_suffix(tmp_path):
+    with pytest.raises(ValueError, match="without WFDB records"):
+        read_series(tmp_path)
+    other = tmp_path / "x.parquet"
+    other.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"Unsupported data file .*x\.parquet"):
+        read_series(other)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "model"
+    assert main(["pretrain", str(ECG200 / "ECG200_TRAIN.tsv"), "--out", str(out),
+                 "--method", "simclr", *TINY]) == 0  # fmt: skip
+    return out
+
+
+def test_evaluate_prints_the_table_and_writes_json(model, tmp_path, capsys):
+    out = tmp_path / "scores.json"
+    train, test = str(ECG200 / "ECG200_TRAIN.tsv"), str(ECG200 / "ECG200_TEST.tsv")
+    argv = ["evaluate", str(model), train, test, "--probe", "knn", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "knn probe on" in printed
+    assert "accuracy" in printed
+    scores = json.loads(out.read_text())
+    assert scores["n_train"] == scores["n_test"] == 100
+    assert f"{scores['accuracy']:.3f}" in printed
+
+
+def test_evaluate_takes_labels_for_unlabelled_files(model, tmp_path, capsys):
+    X, y = read_series(ECG200 / "ECG200_TEST.tsv")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    base = ["evaluate", str(model), str(tmp_path / "X.npy"), str(tmp_path / "X.npy")]
+    assert main(base) == 1
+    assert "holds no labels; pass --train-labels" in capsys.readouterr().err
+    np.save(tmp_path / "short.npy", y[:10])
+    labels = ["--train-labels", str(tmp_path / "y.npy")]
+    assert main([*base, *labels, "--test-labels", str(tmp_path / "short.npy")]) == 1
+    assert "100 series in" in capsys.readouterr().err
+    assert main([*base, *labels, "--test-labels", str(tmp_path / "y.npy")]) == 0
+
+
+def test_info_describes_the_model_and_refuses_other_folders(model, tmp_path, capsys):
+    assert main(["info", str(model), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["method"] == "simclr"
+    assert info["encoder"] == "cnn"
+    assert info["network"]["class"] == "CNN"
+    assert info["history"]["epochs"] == 1
+    assert info["data"] == {"channels": 1, "n_features_in": 96, "input rank": 2}
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["info", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tscl: error:")
+    assert err.count("\n") == 1
+
+
+def test_augment_by_composition_and_json_reaches_the_model(tmp_path, capsys):
+    spec = json.dumps(augment.to_spec(augment.parse("scaling(sigma=0.2)")))
+    for i, text in enumerate(["none", "jitter(sigma=0.05) + flip", spec]):
+        out = tmp_path / f"m{i}"
+        data = str(MOTIONS / "BasicMotions_TRAIN.ts")
+        argv = ["pretrain", data, "--out", str(out), "--method", "simclr", *TINY]
+        assert main([*argv, "--augment", text]) == 0
+    saved = json.loads((tmp_path / "m2" / "config.json").read_text())
+    assert saved["params"]["augment"] == json.loads(spec)
+    bad = ["pretrain", str(MOTIONS / "BasicMotions_TRAIN.ts"), "--out",
+           str(tmp_path / "bad"), "--augment", "jitter(sigma=x)"]  # fmt: skip
+    assert main(bad) == 1
+    err = capsys.readouterr().err
+    assert "Cannot read the augmentation" in err
+    assert not (tmp_path / "bad").exists()

@@ -49,6 +49,8 @@ from _common import (  # noqa: E402
 
 RECORDS = ["100", "104", "106", "108", "113", "121", "202", "223", "231", "232"]
 MODEL = {
+    "method": "simclr",  # the recipe the memory figures were measured with
+    "encoder": "cnn",
     "n_components": 32,
     "n_epochs": 1,
     "batch_size": 256,

@@ -112,6 +112,8 @@ def challenge_task(args: argparse.Namespace, settings: dict) -> list[dict]:
         flush=True,
     )
     model = ContrastiveEncoder(
+        "simclr",  # the recipe the figures below were measured with
+        "cnn",
         n_components=demo.N_COMPONENTS,
         encoder_params=demo.ENCODER_PARAMS,
         augment=demo.VIEWS,
@@ -230,7 +232,11 @@ def beats_task(args: argparse.Namespace, settings: dict) -> list[dict]:
         flush=True,
     )
     model = ContrastiveEncoder(
-        n_epochs=settings["beat_epochs"], device=args.device, random_state=0
+        "simclr",
+        "cnn",
+        n_epochs=settings["beat_epochs"],
+        device=args.device,
+        random_state=0,
     )
     if args.quick:
         model.set_params(encoder_params={"hidden_dim": 8, "depth": 2})

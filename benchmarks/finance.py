@@ -14,7 +14,8 @@ earlier (:func:`tscl.datasets.finance.chronological_split` with
 ``gap=horizon``), so no training label looks into the test period.
 
 Pretraining: :class:`tscl.ContrastiveEncoder` (``--method``, default simclr,
-with the package's default augmentations; a dilated CNN) on the pooled
+with the ``finance`` view preset, which keeps volatility and time order; a
+dilated CNN) on the pooled
 univariate windows of every series that end before ``--test-start``, without
 labels. One encoder per seed serves every task.
 
@@ -249,11 +250,16 @@ def persistence_row(task: dict) -> dict:
     }
 
 
-def views(names: str | None) -> augment.Augmentation | None:
-    """``crop,jitter`` as ``Compose([Crop(), Jitter()])``; None for the default."""
-    if names is None:
+def views(spec: str | None) -> augment.Augmentation | None:
+    """A preset (``finance``), ``crop,jitter`` or ``crop + jitter(sigma=0.1)``.
+
+    ``None`` or ``method`` means the method's own default views.
+    """
+    if spec is None or spec == "method":
         return None
-    return augment.Compose([augment.AUGMENTATIONS[n]() for n in names.split(",")])
+    if "(" not in spec:  # the comma-separated form: each with its defaults
+        spec = " + ".join(spec.split(","))
+    return augment.parse(spec)
 
 
 def pretrain(X: np.ndarray, args: argparse.Namespace, seed: int) -> tuple[Any, dict]:
@@ -311,7 +317,7 @@ def run(args: argparse.Namespace, data: dict, context: dict) -> list[dict]:
         print(f"seed {seed}: pretrained in {info['fit_time_s']:.1f} s", flush=True)
         for name, task in tasks.items():
             Z = model.transform(task["X"])
-            label = args.method + (f" [{args.augment}]" if args.augment else "")
+            label = f"{args.method} [{args.augment}]"
             emit(name, label, seed, {**info, **probe_row(Z, task, seed)})
             flat = task["X"].reshape(len(task["X"]), -1)
             emit(name, "raw logistic", seed, probe_row(flat, task, seed))
@@ -381,9 +387,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--method", default="simclr", help="(default simclr)")
     parser.add_argument(
         "--augment",
-        default=None,
-        help="views as comma-separated names of tscl.augment.AUGMENTATIONS, each "
-        "with its defaults, e.g. crop,jitter (default: the method's own views)",
+        default="finance",
+        help="views: a preset of tscl.augment.PRESETS, names of "
+        "tscl.augment.AUGMENTATIONS joined by commas or +, e.g. crop,jitter, or "
+        "'method' for the method's own default views (default: finance)",
     )
     parser.add_argument("--test-start", default="2015-01-01", help="(default 2015)")
     parser.add_argument("--window", type=int, default=60, help="(default 60)")
@@ -422,13 +429,10 @@ def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
     unknown = [t for t in args.tasks if t not in TASKS]
     if unknown:
         parser.error(f"unknown task(s) {unknown}; choose from {list(TASKS)}")
-    if args.augment is not None:
-        unknown = set(args.augment.split(",")) - set(augment.AUGMENTATIONS)
-        if unknown:
-            parser.error(
-                f"unknown augmentation(s) {sorted(unknown)}; choose from "
-                f"{sorted(augment.AUGMENTATIONS)}"
-            )
+    try:
+        views(args.augment)
+    except ValueError as error:
+        parser.error(f"--augment: {error}")
     if args.method not in methods.METHODS:
         parser.error(
             f"unknown method {args.method!r}; choose from {list(methods.METHODS)}"

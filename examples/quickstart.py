@@ -22,6 +22,8 @@ def main() -> None:
     # 1. Self-supervised pretraining: the labels are not used here.
     start = time.perf_counter()
     encoder = tscl.ContrastiveEncoder(
+        "simclr",  # a small, fast SimCLR CNN; ContrastiveEncoder() trains SoftCLT
+        "cnn",
         n_epochs=20,
         encoder_params={"hidden_dim": 16, "depth": 4},
         random_state=0,

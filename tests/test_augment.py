@@ -844,3 +844,48 @@ def test_a_forked_child_forgets_the_parent_s_thread_pool():
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert _core._POOL is not None  # the parent keeps its pool
+
+
+@pytest.mark.parametrize("name", sorted(tscl.augment.PRESETS))
+def test_presets_by_name_keep_shape_and_dtype(name):
+    views = tscl.augment.parse(name)
+    assert repr(views) == repr(tscl.augment.PRESETS[name]())
+    x = torch.randn(4, 2, 64)
+    out = views(x, torch.Generator().manual_seed(0))
+    assert out.dtype == x.dtype
+    assert out.shape[:2] == x.shape[:2]
+    assert 0 < out.shape[-1] <= 64
+    assert torch.isfinite(out).all()
+
+
+def test_domain_presets_keep_what_their_domain_needs():
+    x = torch.randn(8, 1, 100) * torch.linspace(0.1, 3.0, 8)[:, None, None]
+    g = torch.Generator().manual_seed(0)
+    finance = tscl.augment.finance_augmentation()(x, g)
+    assert finance.shape[-1] == 75  # three quarters of the window
+    # no rescaling: each window's volatility survives the view (up to the jitter)
+    ratio = finance.std(dim=-1) / x.std(dim=-1)
+    assert torch.allclose(ratio, torch.ones_like(ratio), atol=0.15)
+    ecg = tscl.augment.ecg_augmentation()(x, g)
+    assert ecg.shape[-1] == 33  # a third of the window: a neighbouring segment
+
+
+def test_estimator_takes_a_preset_name_and_saves_it(tmp_path):
+    from tscl import ContrastiveEncoder, load
+
+    X = torch.randn(16, 1, 64).numpy()
+    model = ContrastiveEncoder(
+        "simclr",
+        "cnn",
+        augment="finance",
+        n_components=8,
+        n_epochs=1,
+        batch_size=8,
+        encoder_params={"hidden_dim": 8, "depth": 2},
+        random_state=0,
+    ).fit(X)
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m")
+    assert again.augment == "finance"
+    with pytest.raises(ValueError, match="ecg.*finance"):
+        ContrastiveEncoder(augment="volatility").fit(X)

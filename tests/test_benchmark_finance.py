@@ -35,7 +35,7 @@ def test_quick_run_writes_json_lines_and_a_table(bench, tmp_path, capsys):
     expected = [(t, "persistence") for t in bench.TASKS] + [
         (t, m)
         for t in bench.TASKS
-        for m in ("simclr", "raw logistic", "supervised CNN")
+        for m in ("simclr [finance]", "raw logistic", "supervised CNN")
     ]
     assert [(r["task"], r["method"]) for r in rows] == expected
     for row in rows:
@@ -70,6 +70,7 @@ def test_quick_run_writes_json_lines_and_a_table(bench, tmp_path, capsys):
         (["--window", "10"], "longest task horizon"),
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--test-start", "soon"], "--test-start must be a date"),
+        (["--augment", "crop,wobble"], "--augment: "),
     ],
 )
 def test_bad_arguments_stop_with_a_message(bench, capsys, argv, match):
@@ -81,3 +82,11 @@ def test_bad_arguments_stop_with_a_message(bench, capsys, argv, match):
 def test_missing_price_file_names_the_folder(bench, tmp_path):
     with pytest.raises(SystemExit, match=r"does not exist.*--data FOLDER"):
         bench.main(["--quick", "--data", str(tmp_path), "--out", str(tmp_path / "o")])
+
+
+def test_views_take_presets_and_names(bench):
+    from tscl import augment
+
+    assert repr(bench.views("finance")) == repr(augment.finance_augmentation())
+    assert repr(bench.views("crop,jitter")) == repr(augment.Crop() + augment.Jitter())
+    assert bench.views("method") is None

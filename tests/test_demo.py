@@ -24,15 +24,33 @@ def test_per_record_means_windows():
     np.testing.assert_allclose(out, [[2.0, 1.0], [5.0, 5.0]])
 
 
+def test_pretraining_corpus_holds_every_shipped_recording_with_its_group():
+    from tscl import datasets
+
+    root = datasets.shipped_data_dir()
+    signals = [np.ones(int(demo.FS * 12)), np.arange(int(demo.FS * 45.0))]
+    X, groups = demo._pretraining_corpus(root, signals)
+    size = int(demo.FS * demo.CONTEXT_S)
+    assert X.shape[1:] == (1, size)
+    assert X.dtype == np.float32
+    n_mitdb = len(list((root / "mitdb").glob("*.hea")))
+    assert len({g for g in groups if g.startswith("mitdb/")}) == n_mitdb
+    # a 12 s record is padded to one window, a 45 s one gives two (15 s step)
+    assert (groups == "challenge2017/0").sum() == 1
+    assert (groups == "challenge2017/1").sum() == 2
+    assert len(groups) == len(X)
+
+
 @pytest.mark.slow
 def test_demo_runs_end_to_end_on_shipped_records(tmp_path):
     summary = demo.run_demo(
         out_dir=tmp_path, n_epochs=1, supervised_epochs=1, verbose=False
     )
     assert set(summary["results"]) == {
-        "SimCLR pretrained + linear probe",
+        demo.LEARNED,
         "random-init CNN + linear probe",
-        "RR-interval features + probe",
+        demo.RR,
+        demo.BOTH,
         "supervised CNN (scratch)",
     }
     for folds in summary["results"].values():
@@ -46,3 +64,21 @@ def test_demo_runs_end_to_end_on_shipped_records(tmp_path):
     saved = json.loads((tmp_path / "demo_results.json").read_text())
     assert saved["table"] == summary["table"]
     assert "macro-F1 (N,A,O)" in summary["table"]
+
+
+def test_learned_features_are_compressed_on_the_training_fold_only():
+    rng = np.random.default_rng(0)
+    labels = np.array(["N", "A", "O"] * 30)
+    learned = rng.normal(size=(90, 128))
+    rr = rng.normal(size=(90, 15)) + (labels == "A")[:, None]
+    train, test = np.arange(60), np.arange(60, 90)
+    Z_train, Z_test = demo._compress_and_join(learned, rr, labels, train, test, 0)
+    k = Z_train.shape[1] - 15
+    assert k in demo.PCA_SIZES
+    assert Z_test.shape == (30, k + 15)
+    np.testing.assert_array_equal(Z_train[:, k:], rr[train])
+    # the test rows never shape the projection
+    changed = learned.copy()
+    changed[test] = 0
+    again, _ = demo._compress_and_join(changed, rr, labels, train, test, 0)
+    np.testing.assert_allclose(again, Z_train)

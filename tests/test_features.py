@@ -69,3 +69,49 @@ def test_errors():
     with pytest.raises(ValueError, match=r"got shape \(2, 5\)"):
         rr_features([np.zeros((2, 5))], fs=300.0)
     assert rr_features([], fs=300.0).shape == (0, len(RR_FEATURE_NAMES))
+
+
+def test_rr_transformer_matches_the_function_and_reads_one_lead():
+    from tscl.features import RRFeatures
+
+    signals, _, _ = datasets.load_challenge2017()
+    X = np.stack([s[:3000] for s in signals[:6]]).astype(np.float64)
+    expected = rr_features(X, fs=300.0)
+    np.testing.assert_array_equal(RRFeatures(fs=300).fit_transform(X), expected)
+    two_leads = np.stack([np.zeros_like(X), X], axis=1)
+    np.testing.assert_array_equal(
+        RRFeatures(fs=300, lead=1).fit_transform(two_leads), expected
+    )
+    names = RRFeatures().fit(X).get_feature_names_out()
+    assert list(names) == [f"rr_{n}" for n in RR_FEATURE_NAMES]
+    with pytest.raises(ValueError, match=r"lead=2\) needs series with more than 2"):
+        RRFeatures(lead=2).fit(two_leads)
+    with pytest.raises(ValueError, match="fs > 0"):
+        RRFeatures(fs=-1).fit(X)
+
+
+def test_learned_and_rr_features_side_by_side_in_a_pipeline():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import StandardScaler
+
+    from tscl import ContrastiveEncoder
+    from tscl.features import RRFeatures
+
+    signals, labels, _ = datasets.load_challenge2017()
+    X = np.stack([s[:2400] for s in signals[:24]]).astype(np.float32)
+    encoder = ContrastiveEncoder(
+        "simclr",
+        "cnn",
+        n_components=8,
+        n_epochs=1,
+        batch_size=8,
+        encoder_params={"hidden_dim": 8, "depth": 2},
+        random_state=0,
+    )
+    union = make_union(encoder, RRFeatures(fs=300))
+    Z = union.fit_transform(X)
+    assert Z.shape == (24, 8 + len(RR_FEATURE_NAMES))
+    np.testing.assert_array_equal(Z[:, 8:], rr_features(X, fs=300.0))
+    model = make_pipeline(union, StandardScaler(), LogisticRegression(max_iter=500))
+    assert model.fit(X, labels[:24]).predict(X).shape == (24,)

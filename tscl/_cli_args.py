@@ -200,7 +200,7 @@ def _info(sub: Any) -> None:
 def _demo(sub: Any) -> None:
     d = sub.add_parser(
         "demo",
-        help="pretrain on MIT-BIH, evaluate on Challenge 2017",
+        help="pretrain on the shipped ECG, evaluate on Challenge 2017",
         description="The end-to-end demo on the shipped ECG records.",
     )
     d.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")

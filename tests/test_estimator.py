@@ -261,7 +261,7 @@ def test_real_ecg200_probe_beats_chance():
     X_train, y_train, X_test, y_test = datasets.load_ucr(
         "ECG200", root=ROOT / "datasets" / "ucr"
     )
-    # The README's example: it printed 0.77 (the majority class gives 0.64).
+    # A short fit with the default method; the majority class gives 0.64.
     encoder = ContrastiveEncoder(
         n_epochs=20, encoder_params={"hidden_dim": 16, "depth": 4}, random_state=0
     )

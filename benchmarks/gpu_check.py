@@ -41,6 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
+PTB_RECORD = ROOT.parent / "shared" / "data" / "ecg" / "ptbdb" / "s0010_re.hea"
 
 #: Seconds each step may take on the GPU; the sum stays under 8 minutes.
 LIMITS = {"tests": 90, "throughput": 80, "augment": 40, "torchrun": 80}
@@ -128,6 +129,11 @@ def plan(out: Path, smoke: bool) -> list[Step]:
     device = "cpu" if smoke else "cuda"
     scale = 3 if smoke else 1  # the CPU is slower, even at the tiny sizes
     size = ["--quick"] if smoke else ["--steps", "10", "--repeats", "3"]
+    # The 12-lead shape reads PTB from ../shared, which a bare clone or the GPU
+    # machine may lack; the 1-lead shape falls back to the shipped MIT-BIH records.
+    shapes = ["16x1x128"] if smoke else ["256x1x1000"]
+    if PTB_RECORD.is_file():
+        shapes.append("8x12x256" if smoke else "64x12x5000")
     steps = [
         Step(
             "tests",
@@ -165,6 +171,8 @@ def plan(out: Path, smoke: bool) -> list[Step]:
                     "cnn",
                     "transformer",
                     *size,
+                    "--shapes",
+                    *shapes,
                     *options,
                     "--no-memory",
                     "--out",

@@ -164,7 +164,7 @@ def bandpass(
     ------
     ValueError
         For cut-offs outside ``(0, fs / 2)`` or in the wrong order, both None,
-        or a series too short for the filter.
+        a NaN or infinite sample, or a series too short for the filter.
 
     Examples
     --------
@@ -194,6 +194,14 @@ def bandpass(
     else:
         sos = butter(order, [low, high], btype="bandpass", fs=fs, output="sos")
     x = np.asarray(x)
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"bandpass needs a real-valued array; got dtype {x.dtype}.")
+    if not np.isfinite(x).all():
+        raise ValueError(
+            f"bandpass got {int((~np.isfinite(x)).sum())} NaN or infinite sample(s); "
+            "a filter spreads them over the whole series. Fill gaps first, e.g. "
+            "with tscl.datasets.fill_missing or linear interpolation."
+        )
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     try:
         y = sosfiltfilt(sos, x.astype(np.float64), axis=axis)

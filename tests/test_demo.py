@@ -82,3 +82,13 @@ def test_learned_features_are_compressed_on_the_training_fold_only():
     changed[test] = 0
     again, _ = demo._compress_and_join(changed, rr, labels, train, test, 0)
     np.testing.assert_allclose(again, Z_train)
+
+
+def test_few_records_cap_the_number_of_components():
+    rng = np.random.default_rng(1)
+    labels = np.array(["N", "A", "O"] * 10)
+    learned, rr = rng.normal(size=(30, 128)), rng.normal(size=(30, 15))
+    train, test = np.arange(20), np.arange(20, 30)
+    Z_train, Z_test = demo._compress_and_join(learned, rr, labels, train, test, 0)
+    assert Z_train.shape[1] - 15 <= 15  # 20 training records: 16 per inner split
+    assert Z_test.shape == (10, Z_train.shape[1])

@@ -193,7 +193,10 @@ def _compress_and_join(
             scores.append(r["macro_f1"])
         return float(np.mean(scores))
 
-    best = max(PCA_SIZES, key=inner_f1)
+    # PCA needs no more components than the smallest inner training split has rows
+    largest = min(learned.shape[1], len(train) - len(train) // 5 - 1)
+    sizes = [k for k in PCA_SIZES if k <= largest] or [max(1, largest)]
+    best = max(sizes, key=inner_f1)
     return joined(train, train, best), joined(train, test, best)
 
 

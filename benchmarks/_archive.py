@@ -38,13 +38,94 @@ from tscl.evaluation import svm_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ts2vec_reference as reference_module  # noqa: E402
-from _common import append_row, table, threads, write_results  # noqa: E402
+from _common import (  # noqa: E402
+    ROOT,
+    SHARED_DATA,
+    add_run_arguments,
+    append_row,
+    check_run_arguments,
+    table,
+    threads,
+    write_results,
+)
 
 PUBLISHED = Path(__file__).resolve().parent / "published"
 BUILTIN = {"default": {}, "ts2vec": {"method": "ts2vec"}}
 REFERENCE = "reference"
 #: Two mean accuracies closer than this count as a tie.
 TIE = 5e-4
+#: What ``--quick`` changes in the built-in models: one epoch of a tiny network.
+QUICK = {"n_epochs": 1, "encoder_params": {"hidden_dim": 8, "depth": 2}}
+
+
+def parse_archive_args(
+    argv: list[str] | None,
+    archive: str,
+    description: str,
+    quick_dataset: str,
+    datasets_in: Callable[[Path], list[str]],
+) -> argparse.Namespace:
+    """The arguments of ``ucr.py`` and ``uea.py``, checked.
+
+    ``archive`` ("ucr" or "uea") names the default folders: ``../shared/data/
+    <archive>`` when present, else ``$TSCL_DATA`` or ``~/tscl_data``; with
+    ``--quick``, the shipped ``datasets/<archive>`` and ``quick_dataset``.
+    """
+    name = archive.upper()
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help=f"folder of {name} datasets in the archive's layout (default: "
+        f"{SHARED_DATA / archive} when present, else $TSCL_DATA or ~/tscl_data; "
+        f"datasets/{archive} with --quick)",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--datasets", nargs="+", help="dataset names")
+    which.add_argument(
+        "--all", action="store_true", help="every dataset folder found in --root"
+    )
+    add_model_arguments(parser)
+    add_run_arguments(
+        parser,
+        archive,
+        f"a smoke test in seconds: shipped {quick_dataset}, tiny models",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="train nothing: rebuild the report from the runs in --out",
+    )
+    args = parser.parse_args(argv)
+    args.reference_iters = None  # TS2Vec's own budget
+    if args.quick:
+        args.root = args.root or ROOT / "datasets" / archive
+        args.datasets = args.datasets or [quick_dataset]
+        args.seeds, args.reference_iters = 1, 2
+        args.variant = [*args.variant, *quick_variants(args.models)]
+    if args.root is None:
+        from tscl.datasets import data_home
+
+        shared = SHARED_DATA / archive
+        args.root = shared if shared.is_dir() else data_home()
+    check_run_arguments(parser, args, ("seeds",))
+    if args.all:
+        args.datasets = datasets_in(args.root)
+        if not args.datasets:
+            parser.error(f"--all found no {name} dataset folder in {args.root}")
+    if not args.datasets:
+        parser.error("name the datasets with --datasets A B ... or pass --all")
+    return args
+
+
+def quick_variants(models: list[str]) -> list[str]:
+    """Tiny, one-epoch versions of the built-in models, as --variant values."""
+    return [
+        f"{label}={json.dumps({**BUILTIN[label], **QUICK})}"
+        for label in models
+        if label in BUILTIN
+    ]
 
 
 def published(name: str) -> dict[str, float]:

@@ -43,22 +43,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from tscl.datasets import data_home, load_ucr
+from tscl.datasets import load_ucr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _archive  # noqa: E402
 from _common import (  # noqa: E402
-    ROOT,
-    SHARED_DATA,
-    add_run_arguments,
-    check_run_arguments,
     context,
     describe,
     threads,
 )
 from ts2vec_reference import load_ucr_as_ts2vec  # noqa: E402
-
-QUICK = {"n_epochs": 1, "encoder_params": {"hidden_dim": 8, "depth": 2}}
 
 
 def datasets_in(root: Path) -> list[str]:
@@ -71,58 +65,9 @@ def datasets_in(root: Path) -> list[str]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help="folder of UCR datasets in the archive's layout (default: "
-        f"{SHARED_DATA / 'ucr'} when present, else $TSCL_DATA or ~/tscl_data; "
-        "datasets/ucr with --quick)",
+    return _archive.parse_archive_args(
+        argv, "ucr", __doc__.split("\n\n")[0], "ECG200", datasets_in
     )
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--datasets", nargs="+", help="dataset names")
-    which.add_argument(
-        "--all", action="store_true", help="every dataset folder found in --root"
-    )
-    _archive.add_model_arguments(parser)
-    add_run_arguments(
-        parser, "ucr", "a smoke test in seconds: shipped ECG200, 1 epoch, tiny CNN"
-    )
-    parser.add_argument(
-        "--report",
-        action="store_true",
-        help="train nothing: rebuild the report from the runs in --out",
-    )
-    args = parser.parse_args(argv)
-    args.reference_iters = None  # TS2Vec's own budget
-    if args.quick:
-        args.root = args.root or ROOT / "datasets" / "ucr"
-        args.datasets = args.datasets or ["ECG200"]
-        args.seeds, args.reference_iters = 1, 2
-        args.variant = [*args.variant, *_quick_variants(args.models)]
-    if args.root is None:
-        shared = SHARED_DATA / "ucr"
-        args.root = shared if shared.is_dir() else data_home()
-    check_run_arguments(parser, args, ("seeds",))
-    if args.all:
-        args.datasets = datasets_in(args.root)
-        if not args.datasets:
-            parser.error(f"--all found no UCR dataset folder in {args.root}")
-    if not args.datasets:
-        parser.error("name the datasets with --datasets A B ... or pass --all")
-    return args
-
-
-def _quick_variants(models: list[str]) -> list[str]:
-    """Tiny, one-epoch versions of the built-in models, as --variant values."""
-    import json
-
-    return [
-        f"{label}={json.dumps({**_archive.BUILTIN[label], **QUICK})}"
-        for label in models
-        if label in _archive.BUILTIN
-    ]
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

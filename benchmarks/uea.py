@@ -25,21 +25,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from tscl.datasets import data_home, load_uea
+from tscl.datasets import load_uea
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _archive  # noqa: E402
 from _common import (  # noqa: E402
-    ROOT,
-    SHARED_DATA,
-    add_run_arguments,
-    check_run_arguments,
     context,
     describe,
     threads,
 )
 from ts2vec_reference import load_uea_as_ts2vec  # noqa: E402
-from ucr import _quick_variants  # noqa: E402
 
 
 def datasets_in(root: Path) -> list[str]:
@@ -54,47 +49,9 @@ def datasets_in(root: Path) -> list[str]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=None,
-        help=f"folder of UEA datasets (default: {SHARED_DATA / 'uea'} when "
-        "present, else $TSCL_DATA or ~/tscl_data)",
+    return _archive.parse_archive_args(
+        argv, "uea", __doc__.split("\n\n")[0], "BasicMotions", datasets_in
     )
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--datasets", nargs="+", help="dataset names")
-    which.add_argument(
-        "--all", action="store_true", help="every dataset folder found in --root"
-    )
-    _archive.add_model_arguments(parser)
-    add_run_arguments(
-        parser, "uea", "a smoke test in seconds: BasicMotions, tiny models, 1 seed"
-    )
-    parser.add_argument(
-        "--report",
-        action="store_true",
-        help="train nothing: rebuild the report from the runs in --out",
-    )
-    args = parser.parse_args(argv)
-    args.reference_iters = None
-    if args.quick:
-        args.root = args.root or ROOT / "datasets" / "uea"
-    if args.root is None:
-        shared = SHARED_DATA / "uea"
-        args.root = shared if shared.is_dir() else data_home()
-    if args.quick:
-        args.datasets = args.datasets or ["BasicMotions"]
-        args.seeds, args.reference_iters = 1, 2
-        args.variant = [*args.variant, *_quick_variants(args.models)]
-    check_run_arguments(parser, args, ("seeds",))
-    if args.all:
-        args.datasets = datasets_in(args.root)
-        if not args.datasets:
-            parser.error(f"--all found no UEA dataset folder in {args.root}")
-    if not args.datasets:
-        parser.error("name the datasets with --datasets A B ... or pass --all")
-    return args
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

@@ -10,9 +10,9 @@ class (``forward_features``, ``timestamps`` and ``pool``) in the module of its
 kind and add it to :data:`ENCODERS` at the bottom of this file.
 
 Where things are: ``_base.py`` (the :class:`Encoder` base), ``_cnn.py``
-(:class:`CNN`, :class:`TS2VecEncoder`), ``_transformer.py``
-(:class:`Transformer`), ``_encode.py`` (:func:`encode`, :func:`timestamps`,
-:func:`output_size`).
+(:class:`CNN`, :class:`TS2VecEncoder`), ``_resnet.py`` (:class:`ResNet1D`),
+``_transformer.py`` (:class:`Transformer`), ``_encode.py`` (:func:`encode`,
+:func:`timestamps`, :func:`output_size`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from tscl._validation import resolve_name
 from tscl.encoders._base import Encoder
 from tscl.encoders._cnn import CNN, TS2VecEncoder
 from tscl.encoders._encode import encode, output_size, timestamps
+from tscl.encoders._resnet import ResNet1D
 from tscl.encoders._transformer import Transformer
 
 __all__ = [
     "CNN",
     "ENCODERS",
     "Encoder",
+    "ResNet1D",
     "TS2VecEncoder",
     "Transformer",
     "build_encoder",
@@ -95,6 +97,7 @@ def build_encoder(
 #: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.
 ENCODERS: dict[str, type[Encoder]] = {
     "cnn": CNN,
+    "resnet": ResNet1D,
     "transformer": Transformer,
     "ts2vec": TS2VecEncoder,
 }

@@ -212,3 +212,38 @@ def test_fine_tune_rejects_bad_pretrained(pretrained, params, error):
     X, y = sines()
     with pytest.raises(error):
         fine_tune(pretrained, X, y, X, y, n_epochs=1, **params)
+
+
+def test_groups_keep_each_recording_on_one_side_of_the_validation_split():
+    X, y = overfitting_task()
+    groups = np.repeat(np.arange(16), 4)  # 16 recordings of 4 windows
+    y = np.repeat(np.arange(16) % 2, 4)  # one label per recording
+    clf = small(n_epochs=2, validation_fraction=0.25).fit(X, y, groups=groups)
+    val = clf.validation_indices_
+    train = np.setdiff1d(np.arange(64), val)
+    assert len(val) > 0
+    assert not set(groups[val]) & set(groups[train])
+    assert set(y[val]) == {0, 1}
+    again = small(n_epochs=2, validation_fraction=0.25).fit(X, y, groups=groups)
+    np.testing.assert_array_equal(val, again.validation_indices_)
+    with pytest.raises(ValueError, match="one recording id per series"):
+        small(n_epochs=1).fit(X, y, groups=groups[:10])
+    with pytest.raises(ValueError, match="groups holds NaN"):
+        small(n_epochs=1).fit(X, y, groups=np.where(groups == 3, np.nan, groups))
+
+
+def test_augment_changes_training_only_and_random_crops_train_on_stretches():
+    X, y = sines(length=64)
+    plain = small(n_epochs=3, validation_fraction=None).fit(X, y)
+    jittered = small(n_epochs=3, validation_fraction=None, augment="jitter(sigma=0.5)")
+    jittered.fit(X, y)
+    assert not np.allclose(plain.predict_proba(X), jittered.predict_proba(X))
+    cropped = small(
+        n_epochs=30, validation_fraction=None, augment="random_crop(length=32)"
+    ).fit(X, y)
+    assert cropped.predict_proba(X).shape == (40, 2)  # predicts on whole series
+    assert cropped.score(X, y) > 0.9
+    again = small(
+        n_epochs=30, validation_fraction=None, augment="random_crop(length=32)"
+    ).fit(X, y)
+    np.testing.assert_array_equal(cropped.predict_proba(X), again.predict_proba(X))

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import f1_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from tscl import augment as augment_module
 from tscl import distributed, encoders, training
 from tscl._series import SeriesMixin
 from tscl._validation import check_count, check_param
@@ -38,7 +39,9 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
     statistics of the training part.
 
     Early stopping: a stratified ``validation_fraction`` of the series is held
-    out (``sklearn.model_selection.train_test_split``). After each epoch the
+    out (``sklearn.model_selection.train_test_split``; with ``groups``, whole
+    groups such as the windows of one recording, by
+    ``StratifiedGroupKFold``). After each epoch the
     class-weighted cross-entropy on it (the training objective) is measured;
     training stops after ``patience`` epochs without a lower validation loss
     and the weights of the epoch with the lowest one are restored. The
@@ -71,6 +74,12 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
     freeze_encoder : bool, default=False
         Train the head only; the encoder keeps its weights and stays in eval
         mode (batch-norm statistics frozen too).
+    augment : str, Augmentation or callable, optional
+        Applied to each training batch (never to validation or prediction),
+        ``augment(x, generator) -> x'`` on ``(batch, channels, time)`` tensors;
+        a string is a preset or composition of :func:`tscl.augment.parse`.
+        With ``RandomCrop`` the model trains on random stretches of each series
+        and predicts on whole ones (encoders that pool over time).
     validation_fraction : float in (0, 1) or None, default=0.1
         Share of the series held out for early stopping; None trains on all
         of them for ``n_epochs``.
@@ -125,6 +134,7 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         encoder_params: dict[str, Any] | None = None,
         init_encoder: nn.Module | None = None,
         freeze_encoder: bool = False,
+        augment: Any = None,
         validation_fraction: float | None = 0.1,
         patience: int | None = 10,
         device: str = "auto",
@@ -139,6 +149,7 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         self.encoder_params = encoder_params
         self.init_encoder = init_encoder
         self.freeze_encoder = freeze_encoder
+        self.augment = augment
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
@@ -175,7 +186,7 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
             encoder, nn.Linear(encoders.output_size(encoder), n_classes)
         )
 
-    def fit(self, X: Any, y: Any) -> EncoderClassifier:
+    def fit(self, X: Any, y: Any, groups: Any = None) -> EncoderClassifier:
         """Train encoder and head on ``(X, y)``, early stopped on a held-out part.
 
         Parameters
@@ -185,6 +196,10 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
             Training series.
         y : array-like of shape (n_samples,)
             Labels.
+        groups : array-like of shape (n_samples,), optional
+            The recording (or patient) of each series: the validation part
+            holds whole groups, so windows of one recording are never on both
+            sides of it.
 
         Returns
         -------
@@ -209,7 +224,9 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = encoder_labels.classes_
         target = torch.as_tensor(encoder_labels.transform(y))
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        split = _validation_split(target.numpy(), self.validation_fraction, seed)
+        split = _validation_split(
+            target.numpy(), self.validation_fraction, seed, _check_groups(groups, y)
+        )
         self.validation_indices_ = split[1]
         self._fit_standardization(X3[split[0]])
         device = distributed.resolve_device(self.device)
@@ -252,26 +269,62 @@ def _class_weight(
     return torch.tensor(weight, dtype=torch.float32)
 
 
+def _augmentation(augment: Any) -> Any:
+    """Turn the ``augment`` parameter into an augmentation, or None."""
+    if augment is None:
+        return None
+    if isinstance(augment, str):
+        return augment_module.parse(augment)
+    return augment_module.as_augmentation(augment)
+
+
+def _check_groups(groups: Any, y: np.ndarray) -> np.ndarray | None:
+    """Return ``groups`` as an array of one id per series, or None."""
+    if groups is None:
+        return None
+    array = np.asarray(groups)
+    if array.shape != (len(y),):
+        raise ValueError(
+            f"groups must hold one recording id per series ({len(y)}); got shape "
+            f"{array.shape}."
+        )
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError("groups holds NaN; give every series the id of its recording.")
+    return array
+
+
 def _validation_split(
-    codes: np.ndarray, fraction: float | None, seed: int
+    codes: np.ndarray, fraction: float | None, seed: int, groups: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation rows: stratified, or all rows and none."""
+    """Training and validation rows: stratified (by group), or all rows and none."""
     everything, none = np.arange(len(codes)), np.array([], dtype=int)
     if fraction is None:
         return everything, none
     counts = np.bincount(codes)
     n_val = max(math.ceil(fraction * len(codes)), len(counts))
+    if groups is not None:
+        n_groups = np.array(
+            [len(np.unique(groups[codes == c])) for c in range(len(counts))]
+        )
+        counts = np.minimum(counts, n_groups)  # what a group split can use
     if counts.min() < 2 or len(codes) - n_val < len(counts):
         warnings.warn(
             f"EncoderClassifier trains on all {len(codes)} series without "
             "validation or early stopping: a stratified validation_fraction="
-            f"{fraction} split needs at least 2 series per class (the smallest "
-            f"class has {counts.min()}) and at least one per class on each side. "
-            "Pass validation_fraction=None to train without it silently.",
+            f"{fraction} split needs at least 2 series (or groups) per class (the "
+            f"smallest class has {counts.min()}) and at least one per class on "
+            "each side. Pass validation_fraction=None to train without it silently.",
             UserWarning,
             stacklevel=3,
         )
         return everything, none
+    if groups is not None:
+        n_splits = max(2, round(1 / fraction))
+        splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+        with warnings.catch_warnings():  # a rare class may miss the held-out part
+            warnings.filterwarnings("ignore", "The least populated class")
+            train, val = next(splitter.split(everything, codes, groups))
+        return np.sort(train), np.sort(val)
     train, val = train_test_split(
         everything, test_size=n_val, stratify=codes, random_state=seed
     )
@@ -297,6 +350,8 @@ def _fit_supervised(
         steps,
     )
     step = _Step(model, optimizer, scheduler, weight, device, params.freeze_encoder)
+    step.augment = _augmentation(params.augment)
+    step.generator = torch.Generator(device=device).manual_seed(seed + 1)
     shuffle = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_macro_f1": []}
     best_loss, best_epoch, best_state = math.inf, 0, None
@@ -334,6 +389,8 @@ class _Step:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.weight = None if weight is None else weight.to(device)
         self.device, self.frozen = device, frozen
+        self.augment: Any = None
+        self.generator: torch.Generator | None = None
 
     def epoch(
         self,
@@ -347,7 +404,10 @@ class _Step:
             self.model[0].eval()  # type: ignore[index]
         losses = []
         for step, index in enumerate(batches, start=1):
-            logits = self.model(data[0][index].to(self.device))
+            x = data[0][index].to(self.device)
+            if self.augment is not None:
+                x = self.augment(x, self.generator)
+            logits = self.model(x)
             loss = F.cross_entropy(
                 logits, data[1][index].to(self.device), weight=self.weight
             )

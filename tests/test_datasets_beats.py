@@ -187,7 +187,9 @@ def test_detector_on_annotated_record_matches_annotations():
 
 
 def test_segment_beats_errors(tmp_path):
-    with pytest.raises(ValueError, match="'detector' parameter.*'xqrs', 'gqrs'"):
+    with pytest.raises(
+        ValueError, match="'detector' parameter.*'xqrs', 'gqrs', 'pan-tompkins'"
+    ):
         B.segment_beats(SHIPPED / "100", detector="pan")
     with pytest.raises(ValueError, match="'normalize' parameter"):
         B.segment_beats(SHIPPED / "100", normalize="z")
@@ -254,3 +256,16 @@ def test_full_record_100():
     assert counts["V"] == 1
     assert Counter(beats.aami.tolist())["S"] == 33
     assert beats.X.shape[1:] == (1, 252)
+
+
+def test_pan_tompkins_finds_the_beats_of_an_unannotated_record():
+    from tscl import datasets
+
+    detected = datasets.segment_beats(
+        "datasets/mitdb/100", channels=0, annotation=None, detector="pan-tompkins"
+    )
+    annotated = datasets.segment_beats("datasets/mitdb/100", channels=0)
+    assert set(detected.symbol) == {"?"}
+    assert abs(len(detected) - len(annotated)) <= 3
+    distance = np.abs(annotated.sample[:, None] - detected.sample[None, :]).min(axis=1)
+    assert np.median(distance) <= 2

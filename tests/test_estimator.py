@@ -183,7 +183,7 @@ def test_bad_input_is_rejected_before_training(X, error, match):
     ("params", "error", "match"),
     [
         ({"method": "simclrr"}, ValueError, "Valid names: 'byol', .*'simclr'"),
-        ({"encoder": "resnet9"}, ValueError, "'cnn', 'transformer'"),
+        ({"encoder": "resnet9"}, ValueError, "'cnn', 'resnet', 'transformer'"),
         ({"n_epochs": 0}, ValueError, "n_epochs"),
         ({"batch_size": 2.5}, TypeError, "batch_size"),
         ({"learning_rate": -1.0}, ValueError, "learning_rate"),

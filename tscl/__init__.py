@@ -35,6 +35,8 @@ _SUBMODULES = {
     "losses",
     "methods",
     "persistence",
+    "pretrained",
+    "records",
     "training",
 }
 

@@ -51,6 +51,8 @@ def test_demo_runs_end_to_end_on_shipped_records(tmp_path):
         "random-init CNN + linear probe",
         demo.RR,
         demo.BOTH,
+        demo.SHIPPED,
+        demo.SHIPPED_BOTH,
         "supervised CNN (scratch)",
     }
     for folds in summary["results"].values():

@@ -14,9 +14,13 @@ The whole job on the real records shipped in ``datasets/``:
    represented by the mean of its windows' representations.
 3. Stratified 5-fold cross-validation compares a linear probe on the pretrained
    encoder with (a) the same probe on a randomly initialised encoder, (b)
-   RR-interval features from wfdb's QRS detector, (c) the learned and the RR
-   features side by side, and (d) the same CNN trained supervised from scratch
-   on each fold's labels.
+   RR-interval features (:func:`tscl.features.rr_features`), (c) the learned
+   and the RR features side by side, (d) the encoder that ships with tscl,
+   ``ecg-cinc2017`` (:mod:`tscl.pretrained`: pretrained on 7,227 other
+   Challenge 2017 records, none of these 300), alone and beside the RR
+   features, and (e) the same CNN trained supervised from scratch on each
+   fold's labels. Rows (a)-(c) show what pretraining on the few shipped
+   recordings buys, (d) what pretraining on a large corpus buys.
 4. One table (macro-F1 over N, A, O, the challenge's metric; accuracy; fit time)
    and a PNG with the loss curve and a 2-D map of the embeddings.
 
@@ -38,6 +42,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import StratifiedKFold
 
 from tscl import augment, datasets, distributed, encoders, evaluation, features
+from tscl import pretrained as pretrained_module
 from tscl._validation import import_optional
 from tscl.estimator import ContrastiveEncoder
 
@@ -59,6 +64,12 @@ SUPERVISED_EPOCHS = 10  # epochs of the supervised CNN on each fold
 LEARNED = "SimCLR pretrained + linear probe"
 RR = "RR-interval features + probe"
 BOTH = "SimCLR + RR features + probe"
+SHIPPED_NAME = "ecg-cinc2017"
+SHIPPED = "shipped ecg-cinc2017 + linear probe"
+SHIPPED_BOTH = "shipped ecg-cinc2017 + RR + probe"
+#: Rows that join learned features (compressed) to the RR features, and the
+#: learned features they join.
+JOINED = {BOTH: LEARNED, SHIPPED_BOTH: SHIPPED}
 
 
 def _znorm(X: np.ndarray) -> np.ndarray:
@@ -163,13 +174,15 @@ def _compress_and_join(
     train: np.ndarray,
     test: np.ndarray,
     seed: int,
+    sizes: tuple[int, ...] = PCA_SIZES,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Join the learned features, reduced by PCA, to the RR features of one fold.
 
     128 learned dimensions next to 15 RR features swamp the RR features in
     a probe fitted on 240 records; a few principal components do not. How
-    many (among ``PCA_SIZES``) is chosen by an inner stratified 5-fold
-    cross-validation on the training fold only.
+    many (among ``sizes``) is chosen by an inner stratified 5-fold
+    cross-validation on the training fold only; with fewer than 10 records,
+    the smallest size is kept.
     """
 
     def joined(fit_rows: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
@@ -195,8 +208,11 @@ def _compress_and_join(
 
     # PCA needs no more components than the smallest inner training split has rows
     largest = min(learned.shape[1], len(train) - len(train) // 5 - 1)
-    sizes = [k for k in PCA_SIZES if k <= largest] or [max(1, largest)]
-    best = max(sizes, key=inner_f1)
+    fitting = [k for k in sizes if k <= largest] or [max(1, largest)]
+    if len(train) < 10:
+        best = fitting[0]  # too few records to cross-validate: the smallest size
+    else:
+        best = max(fitting, key=inner_f1)
     return joined(train, train, best), joined(train, test, best)
 
 
@@ -216,9 +232,9 @@ def _cross_validate(
     results["supervised CNN (scratch)"] = []
     for k, (train, test) in enumerate(folds.split(np.zeros(len(labels)), labels)):
         for name, Z in feats.items():
-            if name == BOTH:
+            if name in JOINED:
                 Z_train, Z_test = _compress_and_join(
-                    feats[LEARNED], feats[RR], labels, train, test, seed
+                    feats[JOINED[name]], feats[RR], labels, train, test, seed
                 )
             else:
                 Z_train, Z_test = Z[train], Z[test]
@@ -361,6 +377,9 @@ def run_demo(
     rr = features.rr_features(raw300, fs=CHALLENGE_FS)
     rr_time = time.perf_counter() - t0
     learned = _per_record(model.transform(windows), owner, len(labels))
+    t0 = time.perf_counter()
+    shipped = pretrained_module.load(SHIPPED_NAME, fs=CHALLENGE_FS).transform(raw300)
+    shipped_time = time.perf_counter() - t0
     feats = {
         LEARNED: learned,
         "random-init CNN + linear probe": _per_record(
@@ -370,14 +389,19 @@ def run_demo(
         ),
         RR: rr,
         BOTH: np.hstack([learned, rr]),  # each fold joins them (_compress_and_join)
+        SHIPPED: shipped,
+        SHIPPED_BOTH: np.hstack([shipped, rr]),
     }
     say("Cross-validating (stratified 5-fold, same folds for every method)...")
     results = _cross_validate(
         feats, windows, owner, labels, device, supervised_epochs, seed, verbose
     )
-    for name in (RR, BOTH):
+    for name in (RR, BOTH, SHIPPED_BOTH):
         for fold in results[name]:
             fold["fit_time"] += rr_time / 5  # QRS detection is part of the cost
+    for name in (SHIPPED, SHIPPED_BOTH):
+        for fold in results[name]:
+            fold["fit_time"] += shipped_time / 5  # embedding the records
     table = _table(results, pretrain_time)
     png = out / "demo.png"
     _plot(model.history_, learned, labels, png)

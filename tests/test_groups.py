@@ -59,6 +59,27 @@ def test_groups_errors_say_what_was_given(series):
         ContrastiveEncoder("simclr", "cnn", **TINY).fit(X, groups=groups[:, None])
 
 
+@pytest.mark.parametrize(
+    "missing",
+    [np.nan, None, float("nan")],
+    ids=["numpy-nan", "none", "float-nan"],
+)
+def test_missing_group_ids_are_refused_not_pooled_into_one_group(series, missing):
+    X, groups = series
+    ids = groups.astype(object)
+    ids[[3, 7]] = missing
+    with pytest.raises(ValueError, match="2 missing id.*position 3"):
+        ContrastiveEncoder("simclr", "cnn", **TINY).fit(X, groups=ids)
+    floats = groups.astype(float)
+    floats[:] = np.nan  # all missing: one group, no negatives, if accepted
+    with pytest.raises(ValueError, match="24 missing id.*position 0"):
+        ContrastiveEncoder("simclr", "cnn", **TINY).fit(X, groups=floats)
+    times = np.array(["2020-01-01"] * 24, dtype="datetime64[D]")
+    times[5] = np.datetime64("NaT")
+    with pytest.raises(ValueError, match="1 missing id.*position 5"):
+        ContrastiveEncoder("simclr", "cnn", **TINY).fit(X, groups=times)
+
+
 def test_groups_flow_through_a_pipeline_with_metadata_routing(series):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

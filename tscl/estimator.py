@@ -508,12 +508,35 @@ def _group_codes(groups: Any, method_cls: Any, name: str) -> np.ndarray | None:
             f"groups must be 1-D, one record or patient id per series; got shape "
             f"{ids.shape}."
         )
+    missing = _missing_ids(ids)
+    if missing.any():
+        where = np.flatnonzero(missing)
+        raise ValueError(
+            f"groups has {len(where)} missing id(s) (NaN or None), the first at "
+            f"position {where[0]}; every series needs the id of its record or "
+            "patient, or they would all become positives of each other. Give "
+            "each series with an unknown record an id of its own (e.g. its "
+            "position), or drop those series."
+        )
     try:
         return np.unique(ids, return_inverse=True)[1].astype(np.int64)
     except TypeError:
         raise ValueError(
             "groups mixes id types that cannot be compared; use one type (e.g. str)."
         ) from None
+
+
+def _missing_ids(ids: np.ndarray) -> np.ndarray:
+    """Mask of the ids that are missing: NaN, NaT or None (any dtype)."""
+    if ids.dtype.kind in "fc":
+        return np.isnan(ids)
+    if ids.dtype.kind in "mM":
+        return np.isnat(ids)
+    if ids.dtype.kind != "O":
+        return np.zeros(ids.shape, dtype=bool)
+    return np.array(
+        [v is None or (isinstance(v, float) and v != v) for v in ids], dtype=bool
+    )
 
 
 def _views(augment: Any) -> Any:

@@ -38,6 +38,37 @@ def test_a_ragged_csv_names_the_file_and_the_fix(tmp_path):
         read_series(path)
 
 
+@pytest.mark.parametrize("missing", ["N/A", "NA", "", "nan", "null"])
+def test_a_missing_cell_in_the_first_row_keeps_that_row(tmp_path, missing):
+    path = tmp_path / "gappy.csv"
+    path.write_text(f"1.0,{missing},3.0\n4.0,5.0,6.0\n")
+    X, _ = read_series(path)
+    assert X.shape == (2, 3)  # the first row is data, not a header
+    np.testing.assert_array_equal(X[:, 0], [1.0, 4.0])
+    assert np.isnan(X[0, 1])
+    headed = tmp_path / "headed.csv"
+    headed.write_text("a,b,c\n" + path.read_text())
+    assert read_series(headed)[0].shape == (2, 3)
+
+
+def test_csv_encodings_and_empty_files_are_named(tmp_path):
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("\ufeff1,2,3\n4,5,6\n".encode())  # Excel's UTF-8 with a BOM
+    np.testing.assert_array_equal(read_series(bom)[0], [[1, 2, 3], [4, 5, 6]])
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("temp\xe9rature,b\n1,2\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin\.csv is not UTF-8 text.*UTF-8"):
+        read_series(latin)
+    only_header = tmp_path / "header.csv"
+    only_header.write_text("a,b,c\n")
+    with pytest.raises(ValueError, match=r"header\.csv holds no data rows \(only a"):
+        read_series(only_header)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\n")
+    with pytest.raises(ValueError, match=r"empty\.csv holds no data rows \(it is"):
+        read_series(empty)
+
+
 def test_uea_file_keeps_channels_and_labels():
     X, y = read_series(MOTIONS / "BasicMotions_TRAIN.ts")
     assert X.shape == (40, 6, 100)

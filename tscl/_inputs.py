@@ -100,19 +100,51 @@ def read_series(
 
 
 def _csv(file: Path) -> np.ndarray:
-    """One series per row of a comma-separated file, an optional header skipped."""
-    with file.open(encoding="utf-8-sig") as handle:
-        first = handle.readline()
-    cells = [c.strip() for c in first.split(",")]
-    header = any(not _is_number(c) for c in cells if c)
+    """One series per row of a comma-separated file, an optional header skipped.
+
+    The first row is a header only when none of its cells is a number or a
+    missing value (``NaN``, ``N/A``, ``NA``, ``null`` or empty): a data row with
+    a missing cell is never taken for a header and lost.
+    """
     try:
-        X = np.loadtxt(file, delimiter=",", skiprows=int(header), ndmin=2)
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{file} is not UTF-8 text ({err.reason} at byte {err.start}); save the "
+            "CSV as UTF-8 (e.g. from Excel: 'CSV UTF-8')."
+        ) from None
+    rows = [line for line in lines if line.strip()]
+    cells = [c.strip() for c in rows[0].split(",")] if rows else []
+    header = bool(cells) and not any(
+        _is_number(c) or c.lower() in _MISSING for c in cells
+    )
+    data = rows[int(header) :]
+    if not data:
+        raise ValueError(
+            f"{file} holds no data rows"
+            + (" (only a header)" if header else " (it is empty)")
+            + "; expected one series per row, comma-separated numbers."
+        )
+    try:
+        X = np.loadtxt([_nan_for_missing(row) for row in data], delimiter=",", ndmin=2)
     except ValueError as err:
         raise ValueError(
             f"{file} is not a CSV of numbers, one series per row ({err}); every "
-            "row needs the same number of values."
+            "row needs the same number of values, and a missing value is written "
+            "NaN, NA or left empty."
         ) from None
     return X.astype(np.float32)
+
+
+#: Cells read as a missing value (NaN) in a CSV of series.
+_MISSING = {"", "nan", "na", "n/a", "null", "none", "-"}
+
+
+def _nan_for_missing(row: str) -> str:
+    """Write the missing cells of a row as ``nan``, which loadtxt reads."""
+    return ",".join(
+        "nan" if c.strip().lower() in _MISSING else c for c in row.split(",")
+    )
 
 
 def _is_number(text: str) -> bool:

@@ -10,6 +10,7 @@ wrong answer.
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -445,3 +446,24 @@ def test_a_broken_wfdb_header_names_the_record(tmp_path):
     (tmp_path / "r.dat").write_bytes(b"\x00" * 30)
     with pytest.raises(ValueError, match="WFDB record .*r'.*could not be read"):
         load_wfdb_windows(tmp_path / "r")
+
+
+@pytest.mark.parametrize("rate", ["-360", "abc", "0", "nan", "inf/1"])
+def test_an_unreadable_wfdb_rate_is_refused_not_taken_for_250_hz(tmp_path, rate):
+    pytest.importorskip("wfdb")
+    from tscl.datasets import load_wfdb_windows, segment_beats
+
+    source = ROOT / "datasets" / "mitdb"
+    lines = (source / "100.hea").read_text().splitlines()
+    lines[0] = f"100 2 {rate} 216000"
+    (tmp_path / "100.hea").write_text("\n".join(lines) + "\n")
+    shutil.copy(source / "100.dat", tmp_path / "100.dat")
+    shutil.copy(source / "100.atr", tmp_path / "100.atr")
+    with pytest.raises(ValueError, match=f"sampling frequency .*'{rate}'.*250 Hz"):
+        load_wfdb_windows(tmp_path / "100", window_s=10)
+    with pytest.raises(ValueError, match="not a positive number of Hz"):
+        segment_beats(tmp_path / "100")
+    lines[0] = "100 2"  # no rate and so no length
+    (tmp_path / "100.hea").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="sampling frequency 250.*length None"):
+        load_wfdb_windows(tmp_path / "100", window_s=10, sampto_s=60)

@@ -63,6 +63,36 @@ def wfdb_call(function: Any, path: Path, what: str) -> Any:
     return call
 
 
+def _check_rate_field(path: Path, hea: Path) -> None:
+    """Refuse a header whose sampling-frequency field is there but unreadable.
+
+    wfdb reads the record line ``name n_sig [fs[/counter[(base)]] [length ...]]``
+    and falls back to the WFDB default of 250 Hz when ``fs`` does not parse
+    (``-360``, ``abc``), which would window and resample at a wrong rate
+    without a word.
+    """
+    with hea.open("rb") as handle:
+        head = handle.read(65536).decode("ascii", errors="replace")
+    lines = [ln.split() for ln in head.splitlines() if ln.strip()]
+    record = next((t for t in lines if not t[0].startswith("#")), None)
+    if record is None or len(record) < 2:
+        return  # wfdb's own reader names a header without a record line
+    if len(record) < 3:
+        return  # no rate and so no length: refused below (signal length None)
+    field = record[2].split("/")[0].split("(")[0]
+    try:
+        rate = float(field)
+    except ValueError:
+        rate = float("nan")
+    if not (np.isfinite(rate) and rate > 0):
+        raise ValueError(
+            f"WFDB record {str(path)!r}: the sampling frequency in its header {hea} "
+            f"is {record[2]!r}, not a positive number of Hz (wfdb would fall back "
+            "to 250 Hz). Correct the third field of the header's first line, e.g. "
+            f"'{record[0]} {record[1]} 360 ...' for a record at 360 Hz."
+        )
+
+
 def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:
     """Return the record path without extension and its header, checking files."""
     wfdb = _import_wfdb()
@@ -76,6 +106,7 @@ def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:
             f"its signal file(s), usually {path.with_name(path.name + '.dat')}. Pass "
             "the record path without extension, e.g. 'datasets/mitdb/100'."
         )
+    _check_rate_field(path, hea)
     header = wfdb_call(wfdb.rdheader, path, "header")(str(path))
     fs, length = getattr(header, "fs", None), getattr(header, "sig_len", None)
     if not isinstance(fs, (int, float)) or not fs > 0 or not isinstance(length, int):

@@ -65,3 +65,30 @@ def test_preprocess_ecg_filters_then_resamples_and_refuses_aliasing():
     np.testing.assert_allclose(out, expected)
     with pytest.raises(ValueError, match="below half of fs_out=50"):
         datasets.preprocess_ecg(x, FS, fs_out=50.0)  # 40 Hz edge would alias
+
+
+def test_bandpass_refuses_an_output_that_overflows_float32():
+    x = (_wave(10.0) * 3.0e38).astype(np.float32)  # near float32's largest value
+    with pytest.raises(ValueError, match="does not fit in float32.*Scale the signal"):
+        datasets.bandpass(x, FS)
+    y = datasets.bandpass(x.astype(np.float64), FS)  # float64 holds it
+    assert np.isfinite(y).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"order": 10**6}, ValueError, "at most 20.*got 1000000"),
+        ({"low": "abc"}, TypeError, "low as a number of Hz or None; got 'abc'"),
+        ({"high": True}, TypeError, "high as a number of Hz"),
+    ],
+)
+def test_bandpass_bounds_and_types_of_its_parameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        datasets.bandpass(_wave(10.0), FS, **kwargs)
+
+
+@pytest.mark.parametrize("band", ["abc", (1.0,), 5.0])
+def test_preprocess_ecg_needs_a_pair_of_cut_offs(band):
+    with pytest.raises(TypeError, match="band as a pair"):
+        datasets.preprocess_ecg(_wave(10.0), FS, band=band)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -126,6 +127,10 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float, axis: int = -1) -> np.n
     return np.asarray(y, dtype=dtype)
 
 
+#: The steepest Butterworth filter :func:`bandpass` builds (per side).
+MAX_FILTER_ORDER = 20
+
+
 def bandpass(
     x: np.ndarray,
     fs: float,
@@ -151,7 +156,8 @@ def bandpass(
         Cut-off frequencies in Hz, ``0 < low < high < fs / 2``; None leaves that
         side open (a high-pass or low-pass filter).
     order : int, default=2
-        Order of the Butterworth filter per side (doubled by the two passes).
+        Order of the Butterworth filter per side (doubled by the two passes),
+        1 to ``MAX_FILTER_ORDER`` (20).
     axis : int, default=-1
         The time axis.
 
@@ -176,8 +182,21 @@ def bandpass(
     """
     check_param(fs, "fs", owner="bandpass", interval=(0, None))
     check_count(order, "order", owner="bandpass")
+    if order > MAX_FILTER_ORDER:
+        raise ValueError(
+            f"The 'order' parameter of bandpass must be at most {MAX_FILTER_ORDER} "
+            f"(a Butterworth filter steeper than that rings and is slow); got "
+            f"{order}. ECG work uses 2-4."
+        )
     nyquist = fs / 2
     for value, name in ((low, "low"), (high, "high")):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, numbers.Real)
+        ):
+            raise TypeError(
+                f"bandpass needs {name} as a number of Hz or None; got {value!r} "
+                f"({type(value).__name__})."
+            )
         if value is not None and not 0 < value < nyquist:
             raise ValueError(
                 f"bandpass needs 0 < {name} < fs / 2 = {nyquist:g} Hz; got "
@@ -210,7 +229,16 @@ def bandpass(
             f"bandpass cannot filter a series of {x.shape[axis]} samples at order "
             f"{order} ({err}); use longer series or a lower order."
         ) from None
-    return np.asarray(y, dtype=dtype)
+    with np.errstate(over="ignore"):
+        out = np.asarray(y, dtype=dtype)
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"bandpass output does not fit in {np.dtype(dtype).name}: the input "
+            f"reaches {float(np.max(np.abs(x))):.3g}, and the filter's overshoot "
+            f"passes the largest {np.dtype(dtype).name} ({np.finfo(dtype).max:.3g}). "
+            "Scale the signal to physical units (e.g. mV) or pass float64 values."
+        )
+    return out
 
 
 def preprocess_ecg(
@@ -256,6 +284,11 @@ def preprocess_ecg(
     >>> preprocess_ecg(signals[0], fs=300, fs_out=100).shape[0] == len(signals[0]) // 3
     True
     """
+    if isinstance(band, str) or not hasattr(band, "__len__") or len(band) != 2:
+        raise TypeError(
+            f"preprocess_ecg needs band as a pair (low, high) of cut-offs in Hz "
+            f"(None leaves a side open), e.g. (0.5, 40.0); got {band!r}."
+        )
     low, high = band
     if fs_out is not None and high is not None and high >= fs_out / 2:
         raise ValueError(

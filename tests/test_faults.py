@@ -313,6 +313,16 @@ def _edit(saved: Path, edit) -> None:
             "encoder.pt could not be read as this model's weights",
         ),
         (lambda c: c["params"].update(n_components="many"), "n_components"),
+        (
+            lambda c: c["params"].update(encoder_params={"depth": 200000}),
+            "'depth' parameter of .* <= 64. Got 200000",
+        ),
+        (
+            lambda c: c["params"].update(
+                encoder_params={"hidden_dim": 60000, "kernel_size": 1001}
+            ),
+            "would have .* weights .*more than tscl builds",
+        ),
     ],
 )
 def test_every_field_is_checked_before_anything_is_built(saved, edit, match):
@@ -467,3 +477,30 @@ def test_an_unreadable_wfdb_rate_is_refused_not_taken_for_250_hz(tmp_path, rate)
     (tmp_path / "100.hea").write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match="sampling frequency 250.*length None"):
         load_wfdb_windows(tmp_path / "100", window_s=10, sampto_s=60)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "time_warp(n_knots=1000000000)",
+        "magnitude_warp(n_knots=20000000)",
+        "permutation(max_segments=1000000)",
+        "jitter(sigma=0.1) + drift(n_knots=10000001)",
+    ],
+)
+def test_absurd_augmentation_sizes_are_refused_when_read(text, tmp_path, capsys):
+    from tscl import augment
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="must be an integer >= 2 and <= 10000"):
+        augment.parse(text)
+    spec = augment.to_spec(augment.TimeWarp())
+    spec["params"]["n_knots"] = 10**9
+    with pytest.raises(ValueError, match="n_knots"):
+        augment.from_spec(spec)
+    assert time.perf_counter() - start < 5
+    data = str(ROOT / "datasets" / "ucr" / "ECG200" / "ECG200_TRAIN.tsv")
+    out = str(tmp_path / "m")
+    assert main(["pretrain", data, "--out", out, "--augment", text]) == 1
+    assert "must be an integer >= 2 and <= 10000" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

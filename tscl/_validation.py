@@ -92,7 +92,8 @@ def check_param(
     if interval is None and finite:
         return
     low, high = interval if interval is not None else (None, None)
-    number = float(value)  # type: ignore[arg-type]
+    # an int compares exactly (float(10**400) would overflow)
+    number: float = int(value) if isinstance(value, numbers.Integral) else float(value)  # type: ignore[arg-type]
     low_ok = low is None or (
         number >= low if closed in ("left", "both") else number > low
     )
@@ -119,12 +120,19 @@ def check_param(
 
 
 def check_count(
-    value: Any, name: str, *, owner: object | None = None, minimum: int = 1
+    value: Any,
+    name: str,
+    *,
+    owner: object | None = None,
+    minimum: int = 1,
+    maximum: int | None = None,
 ) -> None:
     """Raise a clear error unless ``value`` is an integer >= ``minimum``.
 
     The check of every size, count and index parameter (``depth``,
     ``queue_size``, ``n_views``, ``epoch``); see :func:`check_param`.
+    ``maximum`` (included) bounds sizes whose cost grows with them, so that an
+    absurd value is refused before memory or time is spent on it.
 
     Examples
     --------
@@ -139,8 +147,8 @@ def check_count(
         name,
         owner=owner,
         kind=numbers.Integral,
-        interval=(minimum, None),
-        closed="left",
+        interval=(minimum, maximum),
+        closed="left" if maximum is None else "both",
     )
 
 

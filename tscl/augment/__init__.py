@@ -222,7 +222,25 @@ def from_spec(spec: dict[str, Any]) -> Augmentation:
     if isinstance(params.get("scale"), list):  # tscl 0.1.0 stored tuples as lists
         params["scale"] = tuple(params["scale"])
     augmentation: Augmentation = cls(**params)
+    _check_now(augmentation)
     return augmentation
+
+
+def _check_now(augmentation: Any) -> None:
+    """Check the parameters of an augmentation and its members before any call.
+
+    Augmentations check their parameters when called, as scikit-learn's
+    estimators do in ``fit``; text and specs are checked when read, so that an
+    absurd ``n_knots`` is refused by ``parse`` instead of by the first training
+    step.
+    """
+    if not isinstance(augmentation, Augmentation):
+        return
+    augmentation._check_params()
+    for value in vars(augmentation).values():
+        for member in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(member, Augmentation):
+                _check_now(member)
 
 
 def _from_json(value: Any) -> Any:
@@ -289,6 +307,8 @@ def parse(text: str) -> Augmentation:
         tree = tree.left
     members.insert(0, tree)
     built = [_member(node, text) for node in members]
+    for member in built:
+        _check_now(member)
     return built[0] if len(built) == 1 else Compose(built)
 
 

@@ -22,6 +22,12 @@ __all__ = ["Augmentation", "Compose", "OneOf", "RandomApply", "Views"]
 # ------------------------------------------------------------------- helpers
 
 
+#: The largest count an augmentation takes (knots, segments, spans, bursts...):
+#: its cost grows with the count, and a larger one means nothing on a series.
+MAX_COUNT = 10_000
+#: The most copies that ``Views``-like repetition makes of a batch.
+MAX_COPIES = 256
+
 #: On the CPU, draws of at least this many values are split into _CHUNKS blocks,
 #: each from its own generator seeded by the caller's, and filled in parallel:
 #: torch's CPU generator is serial and would otherwise bound Jitter's speed.
@@ -530,5 +536,5 @@ class Views(BaseEstimator):
         self, x: Tensor, generator: torch.Generator | None = None
     ) -> list[Tensor]:
         """Return a list of ``n`` augmented copies of ``x``."""
-        check_count(self.n, "n", owner=self)
+        check_count(self.n, "n", owner=self, maximum=MAX_COPIES)
         return [self.augmentation(x, generator) for _ in range(self.n)]

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from tscl._validation import check_count, check_param
 from tscl.augment._core import (
+    MAX_COUNT,
     Augmentation,
     _check_range,
     _rand,
@@ -39,7 +40,7 @@ def _check_amount(owner: Augmentation, name: str) -> None:
 
 
 def _check_count(owner: Augmentation, name: str) -> None:
-    check_count(getattr(owner, name), name, owner=owner)
+    check_count(getattr(owner, name), name, owner=owner, maximum=MAX_COUNT)
 
 
 def _below_nyquist(owner: Augmentation, name: str, frequency: float) -> None:

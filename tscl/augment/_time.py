@@ -10,6 +10,7 @@ from torch import Tensor
 
 from tscl._validation import check_choice, check_count, check_param
 from tscl.augment._core import (
+    MAX_COUNT,
     Augmentation,
     _check_range,
     _interp,
@@ -257,7 +258,9 @@ class Permutation(Augmentation):
         self.p = p
 
     def _check_params(self) -> None:
-        check_count(self.max_segments, "max_segments", owner=self, minimum=2)
+        check_count(
+            self.max_segments, "max_segments", owner=self, minimum=2, maximum=MAX_COUNT
+        )
         check_choice(self.segments, "segments", ("random", "equal"), owner=self)
 
     def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -295,7 +298,7 @@ class Permutation(Augmentation):
 
 
 def _check_knots(owner: Augmentation) -> None:
-    check_count(owner.n_knots, "n_knots", owner=owner, minimum=2)
+    check_count(owner.n_knots, "n_knots", owner=owner, minimum=2, maximum=MAX_COUNT)
 
 
 class MagnitudeWarp(Augmentation):
@@ -457,7 +460,7 @@ class Masking(Augmentation):
     def _check_params(self) -> None:
         check_param(self.ratio, "ratio", owner=self, interval=(0, 1), closed="left")
         check_choice(self.mode, "mode", ("binomial", "continuous"), owner=self)
-        check_count(self.n_spans, "n_spans", owner=self)
+        check_count(self.n_spans, "n_spans", owner=self, maximum=MAX_COUNT)
         check_param(self.per_channel, "per_channel", owner=self, kind=bool)
         check_param(self.value, "value", owner=self)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
 from tscl._validation import resolve_name
@@ -87,11 +88,29 @@ def build_encoder(
             f"{sorted(ENCODERS)}, an nn.Module class or instance; got {encoder!r}."
         )
     try:
-        return found(in_channels, out_dim, **(params or {}))
+        with torch.device("meta"):  # count the weights before allocating them
+            size = sum(
+                p.numel()
+                for p in found(in_channels, out_dim, **(params or {})).parameters()
+            )
     except TypeError as err:
         raise TypeError(
             f"Could not build {found.__name__} with encoder_params={params!r}: {err}"
         ) from None
+    except (RuntimeError, NotImplementedError):
+        size = 0  # an encoder that cannot be built on the meta device: not counted
+    if size > MAX_PARAMETERS:
+        raise ValueError(
+            f"{found.__name__} with in_channels={in_channels}, out_dim={out_dim} and "
+            f"encoder_params={params!r} would have {size:,} weights "
+            f"({size * 4 / 2**30:.1f} GiB in float32), more than tscl builds "
+            f"({MAX_PARAMETERS:,}); lower hidden_dim, depth or kernel_size."
+        )
+    return found(in_channels, out_dim, **(params or {}))
+
+
+#: The most weights :func:`build_encoder` builds (4 GiB in float32).
+MAX_PARAMETERS = 2**30
 
 
 #: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.

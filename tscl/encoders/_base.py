@@ -124,10 +124,17 @@ class Encoder(nn.Module):
             )
 
 
+#: Upper bounds of encoder sizes, checked before anything is built: a depth of
+#: 200,000 or a kernel of a million would take minutes or all memory to build.
+#: Sizes not named here are bounded by ``MAX_SIZE``.
+SIZE_LIMITS = {"depth": 64, "kernel_size": 1025, "n_heads": 256}
+MAX_SIZE = 65536
+
+
 def _check_sizes(owner: nn.Module, **sizes: Any) -> None:
-    """Check that every size is an integer >= 1."""
+    """Check that every size is an integer from 1 to its limit (SIZE_LIMITS)."""
     for name, value in sizes.items():
-        check_count(value, name, owner=owner)
+        check_count(value, name, owner=owner, maximum=SIZE_LIMITS.get(name, MAX_SIZE))
 
 
 class _DilatedBlock(nn.Module):

@@ -504,3 +504,70 @@ def test_absurd_augmentation_sizes_are_refused_when_read(text, tmp_path, capsys)
     assert main(["pretrain", data, "--out", out, "--augment", text]) == 1
     assert "must be an integer >= 2 and <= 10000" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def _run_with_timeout(code: str, seconds: float = 60) -> subprocess.CompletedProcess:
+    """Run Python code in a child process: a hang ends as a timeout."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=seconds,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize("name", ["config.json", "history.json", "encoder.pt"])
+def test_model_files_that_are_devices_or_huge_are_refused_before_reading(
+    saved, tmp_path, name
+):
+    huge = tmp_path / "huge.bin"
+    with huge.open("wb") as handle:  # sparse: 6 GB long, no disk used
+        handle.truncate(6 * 2**30)
+    for target, match in ((Path("/dev/zero"), "not a regular file \\(a character"),
+                          (huge, "holds 6,442,450,944 bytes, more than")):  # fmt: skip
+        (saved / name).unlink()
+        (saved / name).symlink_to(target)
+        start = time.perf_counter()
+        with pytest.raises(ValueError, match=match):
+            tscl.load(saved)
+        assert time.perf_counter() - start < 5
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("name", ["config.json", "history.json", "encoder.pt"])
+def test_a_fifo_in_a_model_folder_does_not_hang_load_or_info(saved, name):
+    (saved / name).unlink()
+    os.mkfifo(saved / name)
+    code = textwrap.dedent(f"""
+        import tscl
+        from tscl.cli import main
+        try:
+            tscl.load({str(saved)!r})
+        except ValueError as err:
+            print("load:", err)
+        print("info:", main(["info", {str(saved)!r}]))
+    """)
+    done = _run_with_timeout(code)
+    assert "load:" in done.stdout, done.stderr
+    assert "info: 1" in done.stdout, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_checkpoint_that_is_a_fifo_or_a_device_is_refused(tmp_path):
+    from tscl.checkpoint import load_checkpoint
+
+    with pytest.raises(ValueError, match="not a regular file \\(a character device"):
+        load_checkpoint("/dev/zero", {})
+    os.mkfifo(tmp_path / "ckpt.pt")
+    code = textwrap.dedent(f"""
+        from tscl.checkpoint import load_checkpoint
+        try:
+            load_checkpoint({str(tmp_path / "ckpt.pt")!r}, {{}})
+        except ValueError as err:
+            print("refused:", err)
+    """)
+    done = _run_with_timeout(code)
+    assert "refused:" in done.stdout, done.stderr
+    assert "a FIFO" in done.stdout

@@ -19,6 +19,7 @@ import pickle
 import re
 import secrets
 import shutil
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -321,3 +322,75 @@ def check_writable(folder: str | os.PathLike[str]) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
+    """Read a whole file that must be a regular file of at most ``limit`` bytes.
+
+    Model folders and checkpoints are read through this, so that a file
+    replaced by a link to a huge file, to ``/dev/zero`` or to a FIFO is refused
+    with its name instead of exhausting memory or hanging: the file is checked
+    with ``os.stat`` before it is opened, and never more than ``limit + 1``
+    bytes are read.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file (links are followed).
+    limit : int
+        The most bytes it may hold.
+    what : str
+        What the file is, for the message ("weights", "configuration").
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ValueError
+        If the file is not a regular file or holds more than ``limit`` bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.json").write_text("{}")
+    >>> read_bounded(folder / "a.json", 10, "configuration")
+    b'{}'
+    >>> read_bounded("/dev/zero", 10, "configuration")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: /dev/zero is not a regular file (a character device), so it ...
+    """
+    file = Path(path)
+    info = os.stat(file)
+    if not stat.S_ISREG(info.st_mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a file")
+        raise ValueError(
+            f"{file} is not a regular file ({kind}), so it cannot be this model's "
+            f"{what}; restore the file or save the model again."
+        )
+    if info.st_size > limit:
+        raise ValueError(
+            f"{file} holds {info.st_size:,} bytes, more than tscl reads as "
+            f"{what} ({limit:,}); it is not a file tscl wrote. Restore the file or "
+            "save the model again."
+        )
+    with open(file, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(
+            f"{file} grew past {limit:,} bytes while it was read; it is not a file "
+            f"tscl wrote as {what}."
+        )
+    return data
+
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}

@@ -25,6 +25,7 @@ checkpoint from a newer tscl or from a run with other settings raises a
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import socket
@@ -48,6 +49,9 @@ __all__ = [
 
 FORMAT = "tscl-checkpoint"
 FORMAT_VERSION = 1
+#: The largest checkpoint file read: the largest encoder's weights (4 GiB),
+#: its optimizer state (twice that for Adam) and room for the rest.
+MAX_CHECKPOINT_BYTES = 16 * 2**30
 
 # Values that torch.load(weights_only=True) rebuilds (checked in tests).
 _SCALARS = (str, bytes, int, float, complex, bool, type(None))
@@ -373,10 +377,11 @@ def _read(target: Path) -> Any:
             "is one file such as run/checkpoint.pt; a model saved with "
             "ContrastiveEncoder.save is a folder read with tscl.load."
         )
+    data = _files.read_bounded(target, MAX_CHECKPOINT_BYTES, "checkpoint")
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(target, map_location="cpu", weights_only=True)
+            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:
         reason = _files.load_error_reason(err, target)
         raise ValueError(

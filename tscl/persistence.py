@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -51,6 +52,11 @@ __all__ = [
 FORMAT = "tscl-model"
 FORMAT_VERSION = 1
 FILES = ("config.json", "encoder.pt", "history.json")
+#: The largest files :func:`read` reads: ``config.json`` and ``history.json``
+#: (a history of a million epochs is smaller), and ``encoder.pt`` (the largest
+#: encoder tscl builds, 2**30 float32 weights, and room for its keys).
+MAX_JSON_BYTES = 64 * 2**20
+MAX_WEIGHTS_BYTES = 4 * 2**30 + 64 * 2**20
 
 
 class ModelFiles(NamedTuple):
@@ -69,7 +75,8 @@ class ModelFiles(NamedTuple):
 def _marker(config_file: Path) -> dict[str, Any] | None:
     """Return the configuration if ``config_file`` carries tscl's marker, else None."""
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
+        text = _files.read_bounded(config_file, MAX_JSON_BYTES, "configuration")
+        config = json.loads(text.decode("utf-8"))
     except (OSError, ValueError):
         return None
     version = config.get("format_version") if isinstance(config, dict) else None
@@ -261,9 +268,11 @@ def _remove_stale_saves(target: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _read_json(file: Path, what: str) -> Any:
+def _read_json(file: Path, what: str, data: bytes | None = None) -> Any:
+    if data is None:
+        data = _files.read_bounded(file, MAX_JSON_BYTES, what)
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
+        return json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ValueError(
             f"{file} is not valid JSON ({err}); the model directory is damaged "
@@ -343,12 +352,12 @@ def read(path: str | os.PathLike[str]) -> ModelFiles:
     root = Path(path)
     config = _read_config(root)
     weights_file = root / "encoder.pt"
-    if not weights_file.is_file():
+    if not weights_file.exists():
         raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
-    data = weights_file.read_bytes()
+    data = _files.read_bounded(weights_file, MAX_WEIGHTS_BYTES, "weights")
     _check_digest(config, weights_file, data)
-    try:
-        weights = torch.load(weights_file, map_location="cpu", weights_only=True)
+    try:  # the bytes that were checked, not the file again
+        weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:
         raise ValueError(
             f"{weights_file} could not be read as this model's weights "
@@ -364,8 +373,9 @@ def read(path: str | os.PathLike[str]) -> ModelFiles:
     history_file = root / "history.json"
     history: Any = {}
     if history_file.exists():
-        _check_digest(config, history_file, history_file.read_bytes())
-        history = _read_json(history_file, "its history")
+        raw = _files.read_bounded(history_file, MAX_JSON_BYTES, "history")
+        _check_digest(config, history_file, raw)
+        history = _read_json(history_file, "its history", raw)
     if not isinstance(history, dict):
         raise ValueError(f"{history_file} does not hold a dict of per-epoch lists.")
     return ModelFiles(config, weights, history)

@@ -267,6 +267,50 @@ def test_a_stale_lock_and_temporaries_of_a_killed_run_are_cleaned_up(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"]
 
 
+_RACER = """
+import sys, time
+from tscl import checkpoint
+path, start = sys.argv[1], float(sys.argv[2])
+read = checkpoint._lock_holder
+def slow(*args, **kwargs):  # a pause between reading a lock and acting on it
+    holder = read(*args, **kwargs)
+    time.sleep(0.05)
+    return holder
+checkpoint._lock_holder = slow
+while time.time() < start:
+    time.sleep(0.001)
+try:
+    with checkpoint.locked(path):
+        print("took", flush=True)
+        time.sleep(1.0)
+except FileExistsError as err:
+    print("refused", "being written by another run" in str(err), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_two_runs_that_find_the_same_stale_lock_never_both_take_it(tmp_path):
+    import socket
+
+    path = tmp_path / "run.pt"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    for _ in range(5):
+        path.with_name("run.pt.lock").write_text(f"{socket.gethostname()}:{dead}")
+        start = time.time() + 4  # both are started and waiting by then
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _RACER, str(path), str(start)],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            for _ in range(2)
+        ]
+        said = sorted(r.communicate(timeout=60)[0].strip() for r in racers)
+        assert said == ["refused True", "took"]
+
+
 # ----------------------------------------------------------- tampered folders
 
 

@@ -38,6 +38,11 @@ import torch
 
 from tscl import _files
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
@@ -149,8 +154,12 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
     """Hold ``<path>.lock`` while a run writes the checkpoint ``path``.
 
     A second run on the same checkpoint fails at once instead of overwriting
-    the first one's. A lock left by a process that is gone (killed) is taken
-    over, and the temporary files of its interrupted writes are removed.
+    the first one's. The lock is the kernel's (``flock``) on a file that names
+    its holder: the kernel frees it when the holder's process ends, however it
+    ends, so a killed run's lock is free at once and two runs can never both
+    take it. The temporary files of a killed run's interrupted writes are
+    removed. Where ``flock`` is missing (Windows), the file is created
+    exclusively and a lock whose process is gone is taken over.
 
     Parameters
     ----------
@@ -179,26 +188,11 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
     target = Path(path)
     lock = target.with_name(target.name + ".lock")
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-            break
-        except FileExistsError:
-            holder = _lock_holder(lock)
-            if holder is not None:
-                raise FileExistsError(
-                    f"{target} is being written by another run ({holder}, lock "
-                    f"{lock}); wait for it to end or choose another checkpoint "
-                    "path. If that run is gone, delete the lock file. Nothing "
-                    "was overwritten."
-                ) from None
-            with contextlib.suppress(FileNotFoundError):
-                lock.unlink()  # its process is gone
-    else:  # pragma: no cover - another run took the stale lock meanwhile
-        raise FileExistsError(f"{lock} is held by another run.")
-    with os.fdopen(fd, "w") as file:
-        file.write(owner)
+    take = _take_flock if fcntl is not None else _take_exclusive
+    fd = take(lock, target)
     try:
+        os.ftruncate(fd, 0)
+        os.write(fd, owner.encode())
         for tmp in target.parent.glob(f".{target.name}.*.tmp"):
             if not _files.owner_alive(tmp.name):
                 with contextlib.suppress(OSError):
@@ -206,18 +200,79 @@ def locked(path: str | os.PathLike[str]) -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
+            lock.unlink()  # while still holding it: see _take_flock
+        os.close(fd)  # releases the kernel's lock
 
 
-def _lock_holder(lock: Path) -> str | None:
-    """Who holds ``lock``, or None when its process is gone (a stale lock)."""
+def _busy(target: Path, lock: Path, holder: str) -> FileExistsError:
+    return FileExistsError(
+        f"{target} is being written by another run ({holder}, lock {lock}); wait "
+        "for it to end or choose another checkpoint path. If that run is gone, "
+        "delete the lock file. Nothing was overwritten."
+    )
+
+
+def _take_flock(lock: Path, target: Path) -> int:
+    """Open ``lock`` and hold the kernel's exclusive lock on it (POSIX).
+
+    The kernel releases the lock when its holder's process ends, however it
+    ends, so a killed run's lock is free at once and there is no takeover to
+    race on. A lock file that its holder removed (on release) between this
+    run's open and lock is opened again.
+    """
+    assert fcntl is not None
+    while True:
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(lock, alive_only=False) or "an unknown process"
+            os.close(fd)
+            raise _busy(target, lock, holder) from None
+        except OSError:  # a filesystem without flock: fall back
+            os.close(fd)
+            return _take_exclusive(lock, target)
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # the file was removed and maybe re-created: try again
+
+
+def _take_exclusive(lock: Path, target: Path) -> int:
+    """Create ``lock`` exclusively; take over one whose process is gone.
+
+    Where the kernel offers no ``flock`` (Windows, some network filesystems).
+    """
+    for _ in range(2):
+        try:
+            return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666)
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is not None:
+                raise _busy(target, lock, holder) from None
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()  # its process is gone
+    raise FileExistsError(f"{lock} is held by another run.")  # pragma: no cover
+
+
+def _lock_holder(lock: Path, alive_only: bool = True) -> str | None:
+    """Who holds ``lock``, or None when its process is gone (a stale lock).
+
+    ``alive_only=False`` names the holder the file records without asking
+    whether it runs (the kernel already said the lock is held).
+    """
     try:
         host, _, pid = lock.read_text().strip().partition(":")
     except (OSError, UnicodeDecodeError):
         return "an unknown process"
+    if not pid:
+        return None if alive_only else "a process that is starting"
     if host != socket.gethostname():
         return f"process {pid} on {host}"
-    if not pid.isdigit() or not _files.owner_alive(f"x.{pid}.0.tmp"):
+    if alive_only and (not pid.isdigit() or not _files.owner_alive(f"x.{pid}.0.tmp")):
         return None
     return f"process {pid}"
 

@@ -336,6 +336,19 @@ def test_edited_weights_are_refused(saved):
         tscl.load(saved)
 
 
+def _redigest(saved: Path) -> None:
+    """Record the digests of the folder's files as they are now."""
+    _edit(
+        saved,
+        lambda c: c.update(
+            digests={
+                name: persistence._digest((saved / name).read_bytes())
+                for name in ("encoder.pt", "history.json")
+            }
+        ),
+    )
+
+
 def _edit(saved: Path, edit) -> None:
     config = json.loads((saved / "config.json").read_text())
     edit(config)
@@ -388,7 +401,7 @@ def test_paths_in_a_loaded_config_are_never_used_for_a_new_fit(saved, tmp_path):
 
 def test_an_empty_or_code_carrying_weights_file_is_refused_cleanly(saved):
     (saved / "encoder.pt").write_bytes(b"")
-    _edit(saved, lambda c: c.pop("digests"))  # as a tscl 0.1.0 folder
+    _redigest(saved)  # the digests match: the reader itself must refuse it
     with pytest.raises(ValueError, match="the file is empty"):
         tscl.load(saved)
 
@@ -397,6 +410,7 @@ def test_an_empty_or_code_carrying_weights_file_is_refused_cleanly(saved):
             return (print, ("ran code",))
 
     torch.save({"w": Payload()}, saved / "encoder.pt")
+    _redigest(saved)
     with pytest.raises(ValueError, match="weights-only loading refuses") as caught:
         tscl.load(saved)
     assert "weights_only=False" not in str(caught.value)
@@ -404,7 +418,7 @@ def test_an_empty_or_code_carrying_weights_file_is_refused_cleanly(saved):
 
 def test_a_corrupt_history_is_named(saved):
     (saved / "history.json").write_text("{not json")
-    _edit(saved, lambda c: c.pop("digests"))
+    _redigest(saved)
     with pytest.raises(ValueError, match="history.json is not valid JSON"):
         tscl.load(saved)
 
@@ -566,10 +580,10 @@ def test_model_files_that_are_devices_or_huge_are_refused_before_reading(
     saved, tmp_path, name
 ):
     huge = tmp_path / "huge.bin"
-    with huge.open("wb") as handle:  # sparse: 6 GB long, no disk used
-        handle.truncate(6 * 2**30)
+    with huge.open("wb") as handle:  # sparse: 9 GiB long, no disk used
+        handle.truncate(9 * 2**30)
     for target, match in ((Path("/dev/zero"), "not a regular file \\(a character"),
-                          (huge, "holds 6,442,450,944 bytes, more than")):  # fmt: skip
+                          (huge, "holds 9,663,676,416 bytes, more than")):  # fmt: skip
         (saved / name).unlink()
         (saved / name).symlink_to(target)
         start = time.perf_counter()
@@ -615,3 +629,25 @@ def test_a_checkpoint_that_is_a_fifo_or_a_device_is_refused(tmp_path):
     done = _run_with_timeout(code)
     assert "refused:" in done.stdout, done.stderr
     assert "a FIFO" in done.stdout
+
+
+def test_a_folder_without_the_digests_its_format_requires_is_refused(saved):
+    _edit(saved, lambda c: c.pop("digests"))  # a format 2 folder, digests removed
+    with pytest.raises(ValueError, match="claims model format 2 but lacks the dig"):
+        tscl.load(saved)
+    _edit(saved, lambda c: c.update(format_version=1))  # and posing as 0.1.0
+    with pytest.raises(ValueError, match="written by an older tscl.*upgrade"):
+        tscl.load(saved)
+
+
+def test_an_older_folder_that_the_user_trusts_is_upgraded_once(saved):
+    X = _X()
+    expected = tscl.load(saved).transform(X)
+    _edit(saved, lambda c: (c.pop("digests"), c.update(format_version=1)))
+    persistence.upgrade(saved)
+    np.testing.assert_array_equal(tscl.load(saved).transform(X), expected)
+    with pytest.raises(ValueError, match="already in model format 2"):
+        persistence.upgrade(saved)
+    (saved / "history.json").unlink()
+    with pytest.raises(ValueError, match="has no history.json; the model is incom"):
+        tscl.load(saved)

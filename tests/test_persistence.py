@@ -156,9 +156,10 @@ def test_corrupt_or_missing_weights_are_a_value_error(saved):
         tscl.load(saved)
 
 
-def test_missing_history_loads_as_empty(saved):
-    (saved / "history.json").unlink()
-    assert tscl.load(saved).history_ == {}
+def test_missing_history_is_an_incomplete_folder(saved):
+    (saved / "history.json").unlink()  # format 2 records its digest: it is required
+    with pytest.raises(ValueError, match="has no history.json; the model is incomp"):
+        tscl.load(saved)
 
 
 def test_missing_directory_is_file_not_found(tmp_path):

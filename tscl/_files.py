@@ -330,8 +330,8 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
     Model folders and checkpoints are read through this, so that a file
     replaced by a link to a huge file, to ``/dev/zero`` or to a FIFO is refused
     with its name instead of exhausting memory or hanging: the file is checked
-    with ``os.stat`` before it is opened, and never more than ``limit + 1``
-    bytes are read.
+    with ``os.stat`` before it is opened, and no more than its size then is
+    read.
 
     Parameters
     ----------
@@ -377,12 +377,13 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
             f"{what} ({limit:,}); it is not a file tscl wrote. Restore the file or "
             "save the model again."
         )
-    with open(file, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
+    with open(file, "rb") as handle:  # read(n) allocates n bytes: ask for the size
+        data = handle.read(info.st_size)
+        grew = handle.read(1)
+    if grew:
         raise ValueError(
-            f"{file} grew past {limit:,} bytes while it was read; it is not a file "
-            f"tscl wrote as {what}."
+            f"{file} grew while it was read (it held {info.st_size:,} bytes); it is "
+            f"not a file tscl wrote as {what}. Stop what writes to it and try again."
         )
     return data
 

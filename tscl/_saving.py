@@ -151,7 +151,7 @@ class SavingMixin:
 #: The largest integer a saved model's settings may hold (sizes, counts).
 MAX_SETTING = 1 << 20
 #: The largest encoder a saved model may describe, in parameters.
-MAX_PARAMETERS = 1 << 31
+MAX_PARAMETERS = encoders.MAX_PARAMETERS
 #: The most input channels a saved model may have been fitted on.
 MAX_CHANNELS = 1 << 16
 

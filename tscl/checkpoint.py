@@ -54,9 +54,9 @@ __all__ = [
 
 FORMAT = "tscl-checkpoint"
 FORMAT_VERSION = 1
-#: The largest checkpoint file read: the largest encoder's weights (4 GiB),
+#: The largest checkpoint file read: the largest encoder's weights (8 GiB),
 #: its optimizer state (twice that for Adam) and room for the rest.
-MAX_CHECKPOINT_BYTES = 16 * 2**30
+MAX_CHECKPOINT_BYTES = 32 * 2**30
 
 # Values that torch.load(weights_only=True) rebuilds (checked in tests).
 _SCALARS = (str, bytes, int, float, complex, bool, type(None))

@@ -46,17 +46,19 @@ __all__ = [
     "check_target",
     "is_model_folder",
     "read",
+    "upgrade",
     "write",
 ]
 
 FORMAT = "tscl-model"
-FORMAT_VERSION = 1
+#: 2: ``digests`` of encoder.pt and history.json are required (1: tscl 0.1.0).
+FORMAT_VERSION = 2
 FILES = ("config.json", "encoder.pt", "history.json")
 #: The largest files :func:`read` reads: ``config.json`` and ``history.json``
 #: (a history of a million epochs is smaller), and ``encoder.pt`` (the largest
-#: encoder tscl builds, 2**30 float32 weights, and room for its keys).
+#: encoder tscl builds, 2**31 float32 weights, and room for its keys).
 MAX_JSON_BYTES = 64 * 2**20
-MAX_WEIGHTS_BYTES = 4 * 2**30 + 64 * 2**20
+MAX_WEIGHTS_BYTES = 8 * 2**30 + 64 * 2**20
 
 
 class ModelFiles(NamedTuple):
@@ -280,7 +282,7 @@ def _read_json(file: Path, what: str, data: bytes | None = None) -> Any:
         ) from None
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def _read_config(path: Path, allow_older: bool = False) -> dict[str, Any]:
     if not path.exists():
         aside = sorted(path.parent.glob(f".{path.name}.*.old"))
         hint = (
@@ -311,15 +313,31 @@ def _read_config(path: Path) -> dict[str, Any]:
             f"{path} was written by a newer tscl "
             f"({config.get('tscl_version')}); upgrade tscl to read it."
         )
+    if version < FORMAT_VERSION and not allow_older:
+        raise ValueError(
+            f"{path} was written by an older tscl ({config.get('tscl_version')}, "
+            f"model format {version}; this tscl reads format {FORMAT_VERSION}, "
+            "whose folders carry the digests that detect a folder mixed from two "
+            "saves or edited). If you trust the folder, convert it once with "
+            f"tscl.persistence.upgrade({str(path)!r}); or save the model again."
+        )
+    digests = config.get("digests")
+    if version == FORMAT_VERSION and not (
+        isinstance(digests, dict)
+        and all(isinstance(digests.get(name), str) for name in FILES[1:])
+    ):
+        raise ValueError(
+            f"{config_file} claims model format {version} but lacks the digests of "
+            f"{' and '.join(FILES[1:])} that this format requires; the folder was "
+            "edited or damaged. Save the model again."
+        )
     return config
 
 
 def _check_digest(config: dict[str, Any], file: Path, data: bytes) -> None:
     """Refuse a file whose digest is not the one its config.json records."""
-    digests = config.get("digests")
-    if digests is None:  # written by tscl 0.1.0, before digests
-        return
-    expected = digests.get(file.name) if isinstance(digests, dict) else None
+    digests = config["digests"]  # _read_config checked that format 2 has them
+    expected = digests.get(file.name)
     if expected != _digest(data):
         raise ValueError(
             f"{file} could not be read as this model's weights or history: its "
@@ -371,11 +389,83 @@ def read(path: str | os.PathLike[str]) -> ModelFiles:
             f"{type(weights).__name__}, not a state dict of tensors."
         )
     history_file = root / "history.json"
-    history: Any = {}
-    if history_file.exists():
-        raw = _files.read_bounded(history_file, MAX_JSON_BYTES, "history")
-        _check_digest(config, history_file, raw)
-        history = _read_json(history_file, "its history", raw)
+    if not history_file.exists():
+        raise ValueError(f"{root} has no history.json; the model is incomplete.")
+    raw = _files.read_bounded(history_file, MAX_JSON_BYTES, "history")
+    _check_digest(config, history_file, raw)
+    history = _read_json(history_file, "its history", raw)
     if not isinstance(history, dict):
         raise ValueError(f"{history_file} does not hold a dict of per-epoch lists.")
     return ModelFiles(config, weights, history)
+
+
+def upgrade(path: str | os.PathLike[str]) -> Path:
+    """Convert a model folder of an older tscl to the current format, in place.
+
+    Format 1 folders (tscl 0.1.0) carry no trustworthy digests of their files,
+    so :func:`read` refuses them: nothing tells a folder mixed from two saves or
+    edited by hand from a genuine one. Call this once on a folder you trust: it
+    records the digests of the files the folder holds now and marks it with
+    the current format. The weights are read with ``weights_only=True`` first,
+    so a file that is not a state dict is refused and nothing is changed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A folder written by an older tscl.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    ValueError
+        If the folder is already in the current format, is not a tscl model
+        folder, or its weights or history cannot be read.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> import torch
+    >>> folder = Path(tempfile.mkdtemp()) / "old"
+    >>> folder.mkdir()
+    >>> torch.save({"w": torch.zeros(2)}, folder / "encoder.pt")
+    >>> _ = (folder / "history.json").write_text("{}")
+    >>> _ = (folder / "config.json").write_text(json.dumps(
+    ...     {"format": "tscl-model", "format_version": 1, "tscl_version": "0.1.0"}))
+    >>> _ = upgrade(folder)
+    >>> sorted(read(folder).weights)
+    ['w']
+    """
+    root = Path(path)
+    config = _read_config(root, allow_older=True)
+    if config.get("format_version", 0) == FORMAT_VERSION:
+        raise ValueError(f"{root} is already in model format {FORMAT_VERSION}.")
+    weights_file, history_file = root / "encoder.pt", root / "history.json"
+    if not weights_file.exists():
+        raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
+    data = _files.read_bounded(weights_file, MAX_WEIGHTS_BYTES, "weights")
+    try:
+        weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(
+            f"{weights_file} could not be read as this model's weights "
+            f"({_files.load_error_reason(err, weights_file)}); nothing was changed."
+        ) from None
+    if not isinstance(weights, dict):
+        raise ValueError(f"{weights_file} does not hold a state dict; nothing changed.")
+    history = b"{}"
+    if history_file.exists():
+        history = _files.read_bounded(history_file, MAX_JSON_BYTES, "history")
+        _read_json(history_file, "its history", history)
+    else:
+        _files.write_atomic(history_file, lambda f: f.write(history))
+    config.update(
+        format_version=FORMAT_VERSION,
+        digests={"encoder.pt": _digest(data), "history.json": _digest(history)},
+    )
+    config_bytes = _json_bytes(config, "config.json")
+    _files.write_atomic(root / "config.json", lambda f: f.write(config_bytes))
+    return root

@@ -109,8 +109,9 @@ def build_encoder(
     return found(in_channels, out_dim, **(params or {}))
 
 
-#: The most weights :func:`build_encoder` builds (4 GiB in float32).
-MAX_PARAMETERS = 2**30
+#: The most weights :func:`build_encoder` builds (8 GiB in float32); a saved
+#: model may describe no more (``tscl.load`` checks it before reading weights).
+MAX_PARAMETERS = 2**31
 
 
 #: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.

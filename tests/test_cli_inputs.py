@@ -161,3 +161,35 @@ def test_augment_by_composition_and_json_reaches_the_model(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Cannot read the augmentation" in err
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "abc"])
+def test_window_and_rate_flags_need_a_positive_number(value, capsys):
+    mitdb = str(ROOT / "datasets" / "mitdb")
+    for flag in ("--window-s", "--fs"):
+        with pytest.raises(SystemExit) as done:
+            main(
+                ["pretrain", mitdb, "--out", "m", "--window-s", "10", f"{flag}={value}"]
+            )
+        assert done.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument {flag}: expected a" in err
+        assert "number > 0" in err
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"window_s": float("nan")}, ValueError, "'window_s' .* finite number > 0"),
+        ({"window_s": 0}, ValueError, "'window_s' .* > 0. Got 0"),
+        ({"fs": -5}, ValueError, "'fs' .* > 0. Got -5"),
+        ({"fs": True}, TypeError, "'fs' .* of type Real. Got True"),
+        ({"sampfrom_s": -1}, ValueError, "'sampfrom_s' .* >= 0"),
+    ],
+)
+def test_load_wfdb_windows_checks_its_numbers_first(kwargs, error, match):
+    from tscl.datasets import load_wfdb_windows
+
+    with pytest.raises(error, match=match):
+        load_wfdb_windows(ROOT / "datasets" / "mitdb" / "100", **kwargs)

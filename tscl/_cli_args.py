@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 from typing import Any
 
 from tscl.augment import PRESETS
@@ -38,6 +39,19 @@ def count_or_auto(text: str) -> int | str:
         ) from None
 
 
+def positive(text: str) -> float:
+    """Parse a finite number > 0 (seconds, Hz): argparse's ``type`` for them."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number > 0; got {text!r}"
+        ) from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text!r}")
+    return value
+
+
 def _inputs(parser: argparse.ArgumentParser) -> None:
     """How the data files are read: gaps of UCR/UEA files, WFDB windows."""
     parser.add_argument(
@@ -48,12 +62,15 @@ def _inputs(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--window-s",
-        type=float,
+        type=positive,
         default=None,
         help="window length in seconds for a folder of WFDB records",
     )
     parser.add_argument(
-        "--fs", type=float, default=None, help="resample WFDB records to this rate (Hz)"
+        "--fs",
+        type=positive,
+        default=None,
+        help="resample WFDB records to this rate (Hz)",
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.io
 from scipy.io.matlab import MatReadError
 
-from tscl._validation import flatten_names, import_optional
+from tscl._validation import check_param, flatten_names, import_optional
 from tscl.datasets._common import (
     _interpolate_nan,
     resample,
@@ -201,6 +201,14 @@ def load_wfdb_windows(
     >>> load_wfdb_windows("datasets/mitdb/100", channels="V5", sampto_s=60).shape
     (6, 1, 3600)
     """
+    owner = "load_wfdb_windows"
+    check_param(window_s, "window_s", owner=owner, interval=(0, None))
+    for name, value in (("fs", fs), ("stride_s", stride_s), ("sampto_s", sampto_s)):
+        if value is not None:
+            check_param(value, name, owner=owner, interval=(0, None))
+    check_param(
+        sampfrom_s, "sampfrom_s", owner=owner, interval=(0, None), closed="left"
+    )
     path, header = _wfdb_header(record)
     fs_in = float(header.fs)
     indices = _channel_indices(channels, list(header.sig_name), path)

@@ -193,3 +193,22 @@ def test_load_wfdb_windows_checks_its_numbers_first(kwargs, error, match):
 
     with pytest.raises(error, match=match):
         load_wfdb_windows(ROOT / "datasets" / "mitdb" / "100", **kwargs)
+
+
+def test_a_npy_header_that_promises_more_than_the_file_holds(tmp_path):
+    import struct
+
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2000000000000,), }"
+    header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
+    huge = tmp_path / "huge.npy"  # 8 TB claimed, 1 kB held
+    huge.write_bytes(
+        b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode()
+        + b"\0" * 1000
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"huge\.npy .*8,000,000,000,000 bytes.*1,000"):
+        read_series(huge)
+    cut = tmp_path / "cut.npy"
+    np.save(cut, np.zeros((10, 100), np.float32))
+    cut.write_bytes(cut.read_bytes()[:-8])
+    with pytest.raises(ValueError, match="truncated or damaged"):
+        read_series(cut)

@@ -82,6 +82,7 @@ def read_series(
     suffix = file.suffix.lower()
     if suffix == ".npy":
         try:
+            _check_npy_size(file)
             return Series(np.load(file, allow_pickle=False), None)
         except ValueError as err:
             raise ValueError(
@@ -97,6 +98,32 @@ def read_series(
     if suffix == ".csv":
         return Series(_csv(file), None)
     raise ValueError(f"Unsupported data file {file}: expected a {FORMATS}.")
+
+
+def _check_npy_size(file: Path) -> None:
+    """Refuse a .npy file whose header promises more data than the file holds.
+
+    numpy would first try to allocate what the header claims (an 8 TB header
+    on a 1 kB file ends in ``ArrayMemoryError``), so the claim is compared with
+    the file's size before anything is allocated.
+    """
+    with file.open("rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        start = handle.tell()
+    if dtype.hasobject:
+        return  # np.load refuses pickled objects with its own message
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    held = file.stat().st_size - start
+    if claimed > held:
+        raise ValueError(
+            f"its header describes an array of shape {tuple(shape)} and dtype "
+            f"{dtype} ({claimed:,} bytes), but the file holds {held:,} bytes after "
+            "the header: it is truncated or damaged"
+        )
 
 
 def _csv(file: Path) -> np.ndarray:

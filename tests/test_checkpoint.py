@@ -452,3 +452,18 @@ def test_parent_that_is_a_file_is_refused(tmp_path):
 def test_bad_path_type():
     with pytest.raises(TypeError, match="check_checkpoint_path must be a str"):
         check_checkpoint_path(None, resume=False)
+
+
+def test_an_older_checkpoint_is_named_as_such_not_dumped(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    older = {k: v for k, v in RUN.items()}  # an older tscl recorded no blocks
+    save_checkpoint(path, {"epoch": 2, "run": older})
+    blocks = {"rows": 8, "digests": ["ab" * 32] * 16}
+    with pytest.raises(ValueError, match="written by an older tscl.*delete") as info:
+        load_checkpoint(path, {**RUN, "data_blocks": blocks})
+    assert "abab" not in str(info.value)
+    here = {**RUN, "data_blocks": blocks}
+    save_checkpoint(path, {"epoch": 2, "run": {**here, "labels": "x" * 500}})
+    with pytest.raises(ValueError, match="different run") as info:
+        load_checkpoint(path, {**here, "labels": "y" * 500})
+    assert len(str(info.value)) < 400  # long values are cut, not dumped

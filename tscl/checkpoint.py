@@ -396,10 +396,16 @@ def _run_differences(run: dict[str, Any], saved: Any) -> list[str]:
             if key == "data_blocks" and here is not missing and there is not missing:
                 lines.append(_block_differences(here, there))
                 continue
-            here_text = "absent" if here is missing else repr(here)
-            there_text = "absent" if there is missing else repr(there)
+            here_text = "absent" if here is missing else _short(here)
+            there_text = "absent" if there is missing else _short(there)
             lines.append(f"{key}: {here_text} here, {there_text} in the checkpoint")
     return lines
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """``repr`` of a value, cut to ``width`` characters (digests are long)."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _block_differences(here: Any, there: Any) -> str:
@@ -524,7 +530,21 @@ def load_checkpoint(
             f"{version}; this tscl reads up to {FORMAT_VERSION}). Upgrade tscl "
             "(pip install -U tscl) to resume from it, or pass another path."
         )
-    differences = _run_differences(run, state.get("run", {}))
+    saved_run = state.get("run", {})
+    if (
+        "data_blocks" in run
+        and isinstance(saved_run, dict)
+        and saved_run
+        and "data_blocks" not in saved_run
+    ):
+        raise ValueError(
+            f"{target} was written by an older tscl: its record of the run has no "
+            "block digests of the data, which this tscl compares before resuming "
+            "(to be sure the series are the same). Finish that run with the tscl "
+            "that started it, or delete the checkpoint to start again. Nothing "
+            "was overwritten."
+        )
+    differences = _run_differences(run, saved_run)
     if differences:
         raise ValueError(
             f"{target} was saved by a different run:\n  "

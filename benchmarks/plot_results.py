@@ -5,7 +5,10 @@
   same benchmark and T-Loss (published), and tscl's default against the
   reference per dataset, from ``ucr.jsonl`` and ``uea.jsonl``;
 * ``ecg_label_fractions.png``: macro-F1 against the share of labels, one panel
-  per ECG task, mean ± std over seeds, from ``ecg.jsonl``.
+  per ECG label-fraction task, mean ± std over seeds, from ``ecg.jsonl``;
+* ``cinc2017_label_fractions.png``: the Challenge F1 against the share of labels
+  of each row of the Challenge 2017 benchmark, mean ± std over folds, from
+  ``cinc2017.jsonl``.
 
 Usage::
 
@@ -97,7 +100,13 @@ def plot_archive(results: Path, out: Path, archive: str) -> Path:
 def plot_ecg(results: Path, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    rows = _latest(results / "ecg.jsonl", ("task", "method", "fraction", "seed"))
+    rows = [
+        json.loads(line)
+        for line in (results / "ecg.jsonl").read_text().splitlines()
+        if '"fraction"' in line  # the label-fraction tasks, not the DS1/DS2 one
+    ]
+    rows = list({(r["task"], r["method"], r["fraction"], r["seed"]): r
+                 for r in rows}.values())  # fmt: skip
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     titles = {
         "challenge2017": "Challenge 2017 AF (macro-F1 over N, A, O)",
@@ -136,6 +145,55 @@ def plot_ecg(results: Path, out: Path) -> Path:
     return path
 
 
+def plot_cinc2017(results: Path, out: Path) -> Path:
+    """Challenge F1 against the share of labels, mean ± std over the folds."""
+    import matplotlib.pyplot as plt
+
+    rows = _latest(results / "cinc2017.jsonl", ("fold", "row", "fraction", "draw"))
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for row in dict.fromkeys(r["row"] for r in rows):
+        fractions = sorted({r["fraction"] for r in rows if r["row"] == row})
+        per_fold = [
+            [
+                np.mean(
+                    [
+                        r["f1"]
+                        for r in rows
+                        if (r["row"], r["fraction"], r["fold"]) == (row, f, k)
+                    ]
+                )  # fmt: skip
+                for k in sorted({r["fold"] for r in rows if r["row"] == row})
+                if any(
+                    (r["row"], r["fraction"], r["fold"]) == (row, f, k) for r in rows
+                )
+            ]
+            for f in fractions
+        ]
+        ax.errorbar(
+            np.array(fractions) * 100,
+            [np.mean(v) for v in per_fold],
+            yerr=[np.std(v) for v in per_fold],
+            marker="o",
+            capsize=3,
+            label=row,
+            linestyle="--" if "boosted" in row else "-",
+        )
+    ax.set_xscale("log")
+    ax.set_xticks([1, 10, 100], ["1%", "10%", "100%"])
+    ax.set_xlabel("labels of the training folds")
+    ax.set_ylabel("Challenge F1 (mean of N, A, O)")
+    folds = sorted({r["fold"] for r in rows})
+    ran = "all 5 folds" if len(folds) == 5 else f"test fold(s) {folds} of 5"
+    ax.set_title(f"PhysioNet/CinC 2017, 7,527 records, {ran}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = out / "cinc2017_label_fractions.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -147,6 +205,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
         "ucr.jsonl": lambda r, o: plot_archive(r, o, "ucr"),
         "uea.jsonl": lambda r, o: plot_archive(r, o, "uea"),
         "ecg.jsonl": plot_ecg,
+        "cinc2017.jsonl": plot_cinc2017,
     }
     for name, draw in draws.items():
         if (args.results / name).is_file():

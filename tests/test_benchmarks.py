@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,20 +115,100 @@ def test_ecg_quick_run_compares_ssl_and_scratch_at_each_label_fraction(tmp_path)
     out = tmp_path / "ecg.jsonl"
     bench.main(["--quick", "--threads", "1", "--out", str(out)])
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    for task, methods in (
-        ("challenge2017", {"SimCLR + linear probe", "supervised CNN (scratch)"}),
-        ("mitdb100_beats", {"SimCLR + linear probe", "raw beat + linear probe",
-                            "supervised CNN (scratch)"}),
-    ):  # fmt: skip
-        mine = [r for r in rows if r["task"] == task]
-        assert {r["method"] for r in mine} == methods
-        assert sorted({r["fraction"] for r in mine}) == [0.01, 0.05, 0.1, 1.0]
-        # every method sees the same labelled subsets
-        for fraction in (0.01, 0.05, 0.1, 1.0):
-            sizes = {r["n_labelled"] for r in mine if r["fraction"] == fraction}
-            assert len(sizes) == 1
-    assert all(0 <= r["macro_f1"] <= 1 for r in rows)
-    assert "Challenge 2017 AF" in out.with_suffix(".md").read_text()
+    mine = [r for r in rows if r["task"] == "challenge2017"]
+    assert {r["method"] for r in mine} == {
+        "SimCLR + linear probe",
+        "supervised CNN (scratch)",
+    }
+    assert sorted({r["fraction"] for r in mine}) == [0.01, 0.05, 0.1, 1.0]
+    # every method sees the same labelled subsets
+    for fraction in (0.01, 0.05, 0.1, 1.0):
+        sizes = {r["n_labelled"] for r in mine if r["fraction"] == fraction}
+        assert len(sizes) == 1
+    assert all(0 <= r["macro_f1"] <= 1 for r in mine)
+    table = out.with_suffix(".md").read_text()
+    assert "Challenge 2017 AF" in table
+    beats = [r for r in rows if r["task"] == "mitdb_inter_patient"]
+    if not (bench.SHARED_DATA / "ecg" / "mitdb-full" / "100.atr").is_file():
+        assert beats == []  # skipped without the 48 records
+        return
+    assert [r["method"] for r in beats] == [
+        "RR features",
+        "raw beat",
+        "raw beat + RR",
+        "SimCLR beat encoder",
+        "SimCLR beat encoder + RR",
+    ]
+    for row in beats:
+        for c in ("N", "S", "V", "F"):
+            assert 0 <= row[f"se_{c}"] <= 100
+            assert 0 <= row[f"ppv_{c}"] <= 100
+    assert "de Chazal et al. 2004 (published" in table
+
+
+def test_ecg_beat_task_never_trains_on_ds2():
+    bench = _load("ecg")
+    from tscl import datasets
+
+    records = np.array(bench.QUICK_BEAT_RECORDS)
+    train, test = datasets.inter_patient_split(records)
+    assert set(records[train]) <= set(datasets.MITDB_DS1)
+    assert set(records[test]) <= set(datasets.MITDB_DS2)
+    assert len(train)
+    assert len(test)
+
+
+def test_cinc2017_quick_run_scores_every_row_at_every_fraction(capsys):
+    pytest.importorskip("wfdb")
+    bench = _load("cinc2017")
+    rows = bench.main(["--quick", "--threads", "1"])
+    assert {r["row"] for r in rows} == {
+        "probe (linear)",
+        "fine-tuned",
+        "scratch",
+        "rr (linear)",
+        "rr (boosted)",
+        "learned + rr (linear)",
+        "learned + rr (boosted)",
+    }
+    assert sorted({r["fraction"] for r in rows}) == [0.01, 0.1, 1.0]
+    for row in rows:
+        assert row["f1"] == pytest.approx(np.mean([row[f"f1_{c}"] for c in "NAO"]))
+        assert 0 <= row["accuracy"] <= 1
+    # one labelled subset per fraction, shared by every row
+    for fraction in (0.01, 0.1, 1.0):
+        assert len({r["n_labelled"] for r in rows if r["fraction"] == fraction}) == 1
+    assert "Challenge F1 (mean of the N, A and O F1 scores)" in capsys.readouterr().out
+
+
+def test_cinc2017_folds_are_written_once_and_checked(tmp_path):
+    bench = _load("cinc2017")
+    names = [f"A{i:05d}" for i in range(50)]
+    labels = np.array(["N", "A", "O", "~", "N"] * 10)
+    path = tmp_path / "folds.csv"
+    first = bench.folds(names, labels, path)
+    assert sorted(np.bincount(first)) == [10] * 5
+    for k in range(5):  # stratified: each fold holds each class
+        assert set(labels[first == k]) == {"N", "A", "O", "~"}
+    np.testing.assert_array_equal(bench.folds(names, labels, path), first)
+    with pytest.raises(SystemExit, match="lists other records or labels"):
+        bench.folds(names[:-1] + ["B00000"], labels, path)
+
+
+def test_the_committed_cinc2017_folds_match_the_shared_records():
+    bench = _load("cinc2017")
+    root = bench.SHARED_DATA / "ecg" / "challenge2017-training"
+    if not (root / "REFERENCE.csv").is_file():
+        pytest.skip(f"{root} is absent (the 7,527 Challenge records)")
+    import csv
+
+    with bench.FOLDS_FILE.open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 7527
+    with (root / "REFERENCE.csv").open() as f:
+        reference = [line.strip().split(",") for line in f if line.strip()]
+    assert [r["record"] for r in rows] == [name for name, _ in reference]
+    assert [r["label"] for r in rows] == [label for _, label in reference]
 
 
 def test_corpus_memory_quick_run_reports_both_modes(tmp_path):
@@ -149,11 +230,15 @@ def test_plot_results_draws_the_committed_results(tmp_path):
     expected = {"ecg_label_fractions.png", "ucr_accuracy.png"}
     if (bench.RESULTS / "uea.jsonl").is_file():
         expected.add("uea_accuracy.png")
+    if (bench.RESULTS / "cinc2017.jsonl").is_file():
+        expected.add("cinc2017_label_fractions.png")
     assert {p.name for p in paths} == expected
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 
-@pytest.mark.parametrize("name", ["ucr", "uea", "ecg", "finance", "methods_ucr"])
+@pytest.mark.parametrize(
+    "name", ["ucr", "uea", "ecg", "finance", "methods_ucr", "cinc2017"]
+)
 def test_benchmarks_share_the_run_arguments_and_their_checks(name, capsys):
     torch = pytest.importorskip("torch")
     bench = _load(name)
@@ -164,3 +249,39 @@ def test_benchmarks_share_the_run_arguments_and_their_checks(name, capsys):
         with pytest.raises(SystemExit):
             bench.parse_args(["--device", "cuda", "--quick"])
         assert "needs a CUDA build" in capsys.readouterr().err
+
+
+def test_cinc2017_selection_scores_candidates_on_the_training_folds_only(capsys):
+    pytest.importorskip("wfdb")
+    bench = _load("cinc2017")
+    rows = bench.main(
+        ["--quick", "--threads", "1", "--select", "simclr-resnet-100hz-30ep"]
+    )
+    assert [r["candidate"] for r in rows] == ["simclr-resnet-100hz-30ep"]
+    for key in ("probe_100", "probe_10", "learned_rr_linear_100", "rr_boosted_100"):
+        assert 0 <= rows[0][key] <= 1
+    assert set(bench.CANDIDATES) >= {"simclr-resnet-100hz", "softclt-ts2vec-100hz"}
+
+
+def test_build_pretrained_writes_a_loadable_encoder_and_checks_it(tmp_path):
+    bench = _load("build_pretrained")
+    out = tmp_path / "ecg-quick"
+    bench.main(["--quick", "--threads", "1", "--out", str(out)])
+    card = json.loads((out / "card.json").read_text())
+    assert card["training_data"]["records"] == 40
+    assert "ODC-By 1.0" in card["licence"]
+    assert set(card["record_encoder"]) == {
+        "model_fs",
+        "context_s",
+        "window_s",
+        "stride_s",
+        "pooling",
+    }
+    with pytest.raises(SystemExit) as done:  # the same weights again: exit 0
+        bench.main(["--quick", "--threads", "1", "--out", str(out), "--check"])
+    assert done.value.code == 0
+    with pytest.raises(SystemExit):
+        bench.main(["--quick"])  # never over the shipped encoder
+    from tscl import records
+
+    assert records.default_ecg_estimator().encoder == card["estimator"]["encoder"]

@@ -320,7 +320,7 @@ def pretrained(
     """The fold's RecordEncoder, from the cache or pretrained on ``train``."""
     encoder = recipe(args)
     path = args.cache / name
-    if (path / "config.json").is_file():
+    if not args.quick and (path / "config.json").is_file():  # quick: never cached
         encoder._check_params()
         encoder.model_ = tscl.load(path)
         encoder.n_features_in_ = 0

@@ -38,9 +38,9 @@ import torch
 
 from tscl import _files
 
-try:
+if os.name == "posix":
     import fcntl
-except ImportError:  # Windows
+else:  # Windows: no flock, see _take_exclusive
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [

@@ -651,3 +651,9 @@ def test_an_older_folder_that_the_user_trusts_is_upgraded_once(saved):
     (saved / "history.json").unlink()
     with pytest.raises(ValueError, match="has no history.json; the model is incom"):
         tscl.load(saved)
+    _edit(saved, lambda c: (c.pop("digests"), c.update(format_version=1)))
+    torch.save([1, 2], saved / "encoder.pt")  # not a state dict: nothing changes
+    before = (saved / "config.json").read_bytes()
+    with pytest.raises(ValueError, match="holds a list, not a state dict"):
+        persistence.upgrade(saved)
+    assert (saved / "config.json").read_bytes() == before

@@ -346,6 +346,37 @@ def _check_digest(config: dict[str, Any], file: Path, data: bytes) -> None:
         )
 
 
+def _read_weights(
+    root: Path, config: dict[str, Any] | None
+) -> tuple[bytes, dict[str, torch.Tensor]]:
+    """Read ``encoder.pt``: its bytes and the state dict they hold.
+
+    With ``config``, the bytes' digest must be the one it records; the state
+    dict is loaded from those very bytes (``weights_only``), not the file again.
+    """
+    weights_file = root / "encoder.pt"
+    if not weights_file.exists():
+        raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
+    data = _files.read_bounded(weights_file, MAX_WEIGHTS_BYTES, "weights")
+    if config is not None:
+        _check_digest(config, weights_file, data)
+    try:
+        weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(
+            f"{weights_file} could not be read as this model's weights "
+            f"({_files.load_error_reason(err, weights_file)})."
+        ) from None
+    if not isinstance(weights, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
+    ):
+        raise ValueError(
+            f"{weights_file} could not be read as this model's weights: it holds a "
+            f"{type(weights).__name__}, not a state dict of tensors."
+        )
+    return data, weights
+
+
 def read(path: str | os.PathLike[str]) -> ModelFiles:
     """Read a model folder without running code from it, and check its files.
 
@@ -369,25 +400,7 @@ def read(path: str | os.PathLike[str]) -> ModelFiles:
     """
     root = Path(path)
     config = _read_config(root)
-    weights_file = root / "encoder.pt"
-    if not weights_file.exists():
-        raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
-    data = _files.read_bounded(weights_file, MAX_WEIGHTS_BYTES, "weights")
-    _check_digest(config, weights_file, data)
-    try:  # the bytes that were checked, not the file again
-        weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(
-            f"{weights_file} could not be read as this model's weights "
-            f"({_files.load_error_reason(err, weights_file)})."
-        ) from None
-    if not isinstance(weights, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
-    ):
-        raise ValueError(
-            f"{weights_file} could not be read as this model's weights: it holds a "
-            f"{type(weights).__name__}, not a state dict of tensors."
-        )
+    _, weights = _read_weights(root, config)
     history_file = root / "history.json"
     if not history_file.exists():
         raise ValueError(f"{root} has no history.json; the model is incomplete.")
@@ -443,19 +456,8 @@ def upgrade(path: str | os.PathLike[str]) -> Path:
     config = _read_config(root, allow_older=True)
     if config.get("format_version", 0) == FORMAT_VERSION:
         raise ValueError(f"{root} is already in model format {FORMAT_VERSION}.")
-    weights_file, history_file = root / "encoder.pt", root / "history.json"
-    if not weights_file.exists():
-        raise ValueError(f"{root} has no encoder.pt; the model is incomplete.")
-    data = _files.read_bounded(weights_file, MAX_WEIGHTS_BYTES, "weights")
-    try:
-        weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(
-            f"{weights_file} could not be read as this model's weights "
-            f"({_files.load_error_reason(err, weights_file)}); nothing was changed."
-        ) from None
-    if not isinstance(weights, dict):
-        raise ValueError(f"{weights_file} does not hold a state dict; nothing changed.")
+    history_file = root / "history.json"
+    data, _ = _read_weights(root, None)  # refused before anything is changed
     history = b"{}"
     if history_file.exists():
         history = _files.read_bounded(history_file, MAX_JSON_BYTES, "history")

@@ -115,6 +115,9 @@ def test_bad_records(records):
         enc.transform([])
     with pytest.raises(ValueError, match="single-lead"):
         enc.transform(np.zeros((2, 2, 900)))
+    with pytest.raises(ValueError, match=r"record 1 lasts 0.01 s .*at least 1 s"):
+        enc.transform([signals[0], np.ones(3)])  # 3 samples: nothing to repeat
+    assert enc.transform([signals[0][: int(enc.fs)]]).shape[0] == 1  # 1 s works
 
 
 def test_default_recipe_is_the_measured_one():

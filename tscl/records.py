@@ -32,6 +32,11 @@ __all__ = ["RecordEncoder", "default_ecg_estimator", "record_windows"]
 POOLINGS = ("mean", "meanmax")
 
 
+#: The shortest record :class:`RecordEncoder` takes, in seconds (a heartbeat):
+#: shorter ones are repeated to fill a window, which a few samples cannot.
+MIN_RECORD_S = 1.0
+
+
 def default_ecg_estimator() -> ContrastiveEncoder:
     """Return the pretraining recipe of :class:`RecordEncoder` for ECG.
 
@@ -227,6 +232,15 @@ class RecordEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         """
         self._check_params()
         records = features.check_records(_as_record_list(X), type(self).__name__)
+        for i, x in enumerate(records):
+            if len(x) < MIN_RECORD_S * float(self.fs):
+                raise ValueError(
+                    f"{type(self).__name__}: record {i} lasts {len(x) / self.fs:.3g} s "
+                    f"({len(x)} samples at fs={self.fs:g} Hz); records need at least "
+                    f"{MIN_RECORD_S:g} s (a heartbeat). Check fs, or drop the record; "
+                    f"records shorter than window_s={self.window_s:g} s are repeated "
+                    "to fill a window."
+                )
         prepared = []
         for x in records:
             x = datasets.resample(x, float(self.fs), float(self.model_fs))

@@ -69,7 +69,7 @@ def test_sliding_windows_shapes_values_and_copy():
 
 def test_sliding_windows_errors():
     with pytest.raises(
-        ValueError, match="has 10 time steps, fewer than one window of 12"
+        ValueError, match="has 10 time steps, fewer than one window of size=12"
     ):
         datasets.sliding_windows(np.zeros((1, 10)), 12)
     with pytest.raises(ValueError, match=r"x\[np.newaxis\]"):

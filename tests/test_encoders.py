@@ -173,7 +173,9 @@ def test_build_encoder_accepts_any_module_class():
 
 
 def test_build_encoder_bad_params_are_a_type_error():
-    with pytest.raises(TypeError, match=r"Could not build CNN.*'n_layers'"):
+    with pytest.raises(
+        TypeError, match=r"CNN takes no parameter 'n_layers' .*: hidden_dim, depth"
+    ):
         build_encoder("cnn", 1, 4, {"n_layers": 3})
 
 

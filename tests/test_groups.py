@@ -55,7 +55,9 @@ def test_groups_errors_say_what_was_given(series):
         ContrastiveEncoder("byol", "cnn", **TINY).fit(X, groups=groups)
     with pytest.raises(ValueError, match="one id per series; got 5 ids for 24"):
         ContrastiveEncoder("simclr", "cnn", **TINY).fit(X, groups=groups[:5])
-    with pytest.raises(ValueError, match=r"groups must be 1-D.*shape \(24, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"groups must be a non-empty 1-D.*shape \(24, 1\)"
+    ):
         ContrastiveEncoder("simclr", "cnn", **TINY).fit(X, groups=groups[:, None])
 
 

@@ -12,6 +12,7 @@ import inspect
 import math
 from typing import Any
 
+from tscl._validation import short_repr
 from tscl.augment import PRESETS
 from tscl.encoders import ENCODERS
 from tscl.estimator import ContrastiveEncoder
@@ -35,7 +36,7 @@ def count_or_auto(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected an integer or 'auto'; got {text!r}"
+            f"expected an integer or 'auto'; got {short_repr(text)}"
         ) from None
 
 
@@ -45,10 +46,12 @@ def positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a number > 0; got {text!r}"
+            f"expected a number > 0; got {short_repr(text)}"
         ) from None
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number > 0; got {short_repr(text)}"
+        )
     return value
 
 

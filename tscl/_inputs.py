@@ -7,6 +7,7 @@ holds them), so that every subcommand of ``tscl`` takes the same inputs.
 from __future__ import annotations
 
 import os
+import tokenize
 from pathlib import Path
 from typing import NamedTuple
 
@@ -108,11 +109,15 @@ def _check_npy_size(file: Path) -> None:
     the file's size before anything is allocated.
     """
     with file.open("rb") as handle:
-        version = np.lib.format.read_magic(handle)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        except (SyntaxError, tokenize.TokenError, TypeError, EOFError) as err:
+            # numpy reads the header as a Python literal: a damaged one fails there
+            raise ValueError(f"its header is damaged ({type(err).__name__})") from None
         start = handle.tell()
     if dtype.hasobject:
         return  # np.load refuses pickled objects with its own message

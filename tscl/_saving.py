@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tscl import augment as augment_module
 from tscl import encoders, methods, persistence
+from tscl._validation import short_repr
 
 __all__ = ["SavingMixin"]
 
@@ -164,7 +165,7 @@ def _check_settings(value: Any, where: str) -> None:
     """Refuse JSON settings that are not plain, finite and of bounded size."""
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_settings(item, f"{where}[{key!r}]")
+            _check_settings(item, f"{where}[{short_repr(key)}]")
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check_settings(item, f"{where}[{i}]")
@@ -206,20 +207,27 @@ def _checked_fitted(fitted: dict[str, Any]) -> dict[str, Any]:
     fitted.setdefault("n_dims_in_", 3)  # tscl 0.1.0 did not store it
     channels = fitted["n_channels_in_"]
     if not isinstance(channels, int) or not 1 <= channels <= MAX_CHANNELS:
-        raise ValueError(f"n_channels_in_ = {channels!r} is not a channel count")
+        raise ValueError(
+            f"n_channels_in_ = {short_repr(channels)} is not a channel count"
+        )
     if fitted["n_dims_in_"] not in (2, 3):
-        raise ValueError(f"n_dims_in_ = {fitted['n_dims_in_']!r} is not 2 or 3")
+        raise ValueError(
+            f"n_dims_in_ = {short_repr(fitted['n_dims_in_'])} is not 2 or 3"
+        )
     if not isinstance(fitted["n_features_in_"], int) or fitted["n_features_in_"] < 1:
-        raise ValueError(f"n_features_in_ = {fitted['n_features_in_']!r}")
+        raise ValueError(f"n_features_in_ = {short_repr(fitted['n_features_in_'])}")
     for name in ("mean_", "scale_"):
-        values = np.asarray(fitted[name], dtype=np.float64)
+        try:
+            values = np.asarray(fitted[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            values = np.full(0, np.nan)
         if values.shape != (channels,) or not np.isfinite(values).all():
             raise ValueError(
                 f"{name} must hold {channels} finite numbers, one per channel; "
-                f"got {fitted[name]!r}"
+                f"got {short_repr(fitted[name])}"
             )
         if name == "scale_" and (values <= 0).any():
-            raise ValueError(f"scale_ must be > 0; got {fitted[name]!r}")
+            raise ValueError(f"scale_ must be > 0; got {short_repr(fitted[name])}")
     return {name: _fitted_from_json(value) for name, value in fitted.items()}
 
 
@@ -253,7 +261,8 @@ def _registry_name(value: Any, registry: dict[str, Any], parameter: str) -> str:
         if value is registered:
             return name
     raise TypeError(
-        f"Cannot save a model whose '{parameter}' is {value!r}: only names in "
+        f"Cannot save a model whose '{parameter}' is {short_repr(value)}: only names "
+        "in "
         f"{sorted(registry)} (or their classes) can be saved safely. Add your class "
         f"to the registry or pickle the estimator instead. Nothing was written."
     )

@@ -13,7 +13,15 @@ import numpy as np
 import torch
 from sklearn.utils.validation import validate_data
 
-from tscl._validation import CHUNK_ELEMENTS, as_3d, chunks, is_memmap
+from tscl._validation import (
+    CHUNK_ELEMENTS,
+    as_3d,
+    check_array_input,
+    chunks,
+    is_memmap,
+    short_repr,
+    size_mismatch,
+)
 
 __all__ = ["SeriesMixin", "channel_stats"]
 
@@ -38,12 +46,7 @@ class SeriesMixin:
         self, X: Any, *, reset: bool, y: Any = None
     ) -> tuple[np.ndarray, Any]:
         """Check ``X`` (and ``y``) and return ``X`` as a 3-D float array."""
-        dtype = getattr(X, "dtype", None)
-        if isinstance(dtype, np.dtype) and dtype.kind in "USV":
-            raise TypeError(
-                f"X must hold real numbers; got dtype {dtype}. Convert "
-                "it first, e.g. X.astype(np.float32)."
-            )
+        check_array_input(X)
         args = (X,) if y is None else (X, y)
         try:
             checked = validate_data(
@@ -55,6 +58,8 @@ class SeriesMixin:
                 ensure_all_finite=False,
             )
         except ValueError as err:
+            if not reset and "features, but" in str(err):
+                raise ValueError(size_mismatch(self, X)) from None
             if "could not convert" not in str(err):
                 raise
             raise TypeError(
@@ -223,7 +228,8 @@ def label_codes(y: np.ndarray) -> np.ndarray:
     if kind not in ("binary", "multiclass"):
         raise ValueError(
             f"y must hold class labels (-1 for unlabelled series); got values of "
-            f"type {kind!r}, e.g. {y[:3].tolist()}. Regression targets cannot "
+            f"type {short_repr(kind)}, e.g. {y[:3].tolist()}. Regression targets "
+            "cannot "
             "define positives."
         )
     codes = np.full(len(y), -1, dtype=np.int64)

@@ -6,10 +6,15 @@ fix.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import inspect
+import json
 import mmap
 import numbers
+import os
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -17,13 +22,26 @@ import numpy as np
 import torch
 
 __all__ = [
+    "as_array",
+    "as_path",
+    "as_signal",
     "as_3d",
     "check_array_values",
     "check_choice",
+    "check_group_ids",
+    "check_keywords",
+    "check_nesting",
     "check_param",
+    "check_seed",
+    "check_array_input",
     "check_tensor",
+    "did_you_mean",
     "import_optional",
+    "parse_json",
     "resolve_name",
+    "seed_from",
+    "short_repr",
+    "size_mismatch",
 ]
 
 #: A 3-D array whose middle axis exceeds its last axis, with a last axis this short
@@ -86,7 +104,7 @@ def check_param(
         expected = " or ".join(getattr(k, "__name__", str(k)) for k in kinds)
         raise TypeError(
             f"The '{name}' parameter{_owner_name(owner)} must be of type {expected}. "
-            f"Got {value!r} of type {type(value).__name__}."
+            f"Got {short_repr(value)} of type {type(value).__name__}."
         )
     finite = not (isinstance(value, numbers.Real) and not np.isfinite(float(value)))
     if interval is None and finite:
@@ -115,8 +133,13 @@ def check_param(
     bounds = f" {' and '.join(parts)}" if parts else ""
     raise ValueError(
         f"The '{name}' parameter{_owner_name(owner)} must be {word}{bounds}. "
-        f"Got {value!r}."
+        f"Got {short_repr(value)}."
     )
+
+
+#: The bound of sizes with no bound of their own (widths, projection sizes, k):
+#: larger ones would take minutes or all memory to build.
+MAX_SIZE = 65536
 
 
 def check_count(
@@ -150,6 +173,136 @@ def check_count(
         interval=(minimum, maximum),
         closed="left" if maximum is None else "both",
     )
+
+
+def seed_from(random_state: Any, *, owner: object | None = None) -> int:
+    """Return a seed in ``[0, 2**31 - 1)`` drawn from ``random_state``.
+
+    ``random_state`` is what scikit-learn takes: None, an integer in
+    ``[0, 2**32)`` or a ``numpy.random.RandomState``; anything else is refused
+    by the parameter's name instead of by numpy.
+
+    Examples
+    --------
+    >>> seed_from(0)
+    209652396
+    >>> seed_from(-1, owner="CNN")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'random_state' parameter of CNN must be None, an integer ...
+    """
+    from sklearn.utils import check_random_state
+
+    check_seed(random_state, owner=owner)
+    # None draws from numpy's global generator, as in scikit-learn
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def check_seed(random_state: Any, *, owner: object | None = None) -> None:
+    """Refuse a ``random_state`` that scikit-learn and numpy cannot use, by name.
+
+    Examples
+    --------
+    >>> check_seed(2**40, owner="record_split")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'random_state' parameter of record_split must be None, an ...
+    """
+    value = random_state
+    if (
+        value is None
+        or isinstance(value, np.random.RandomState)
+        or (
+            isinstance(value, numbers.Integral)
+            and not isinstance(value, bool)
+            and 0 <= int(value) < 2**32
+        )
+    ):
+        return
+    raise ValueError(
+        f"The 'random_state' parameter{_owner_name(owner)} must be None, an "
+        f"integer from 0 to 2**32 - 1 or a numpy RandomState; got {short_repr(value)}."
+    )
+
+
+def short_repr(value: Any, limit: int = 160) -> str:
+    """``repr(value)``, cut to ``limit`` characters for a message.
+
+    Examples
+    --------
+    >>> short_repr(list(range(100)), limit=20)
+    '[0, 1, 2, 3, 4, 5...'
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: How deep JSON specs, configurations and parameter dicts may nest (a
+#: composition of compositions is 3 levels per augmentation).
+MAX_NESTING = 100
+
+
+def check_nesting(value: Any, what: str, limit: int = MAX_NESTING) -> None:
+    """Refuse dicts, lists and tuples nested more than ``limit`` levels deep.
+
+    Every reader of nested values (specs, configurations, parameter dicts)
+    checks this first, so that a hostile or broken file is refused by name
+    instead of ending in Python's ``RecursionError``. The walk is iterative.
+
+    Examples
+    --------
+    >>> check_nesting({"a": [1, {"b": 2}]}, "spec")
+    >>> deep = []
+    >>> for _ in range(200):
+    ...     deep = [deep]
+    >>> check_nesting(deep, "the spec")
+    Traceback (most recent call last):
+    ...
+    ValueError: the spec is nested more than 100 levels deep; tscl reads at most 100.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, (list, tuple)):
+            children = node
+        else:
+            continue
+        if level >= limit:
+            raise ValueError(
+                f"{what} is nested more than {limit} levels deep; tscl reads at "
+                f"most {limit}."
+            )
+        stack.extend((child, level + 1) for child in children)
+
+
+def parse_json(text: str | bytes, what: str) -> Any:
+    """``json.loads(text)`` with every failure a ValueError naming ``what``.
+
+    Malformed JSON, text that is not UTF-8 and nesting deeper than
+    :data:`MAX_NESTING` are refused by name (never a ``RecursionError``).
+
+    Examples
+    --------
+    >>> parse_json('{"a": 1}', "the spec")
+    {'a': 1}
+    >>> parse_json("[" * 5000, "config.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: config.json is nested more than 100 levels deep; ...
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(
+            f"{what} is nested more than {MAX_NESTING} levels deep; tscl reads at "
+            f"most {MAX_NESTING}."
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{what} is not valid JSON ({err}).") from None
+    check_nesting(value, what)
+    return value
 
 
 def check_choice(
@@ -200,7 +353,7 @@ got 'bf17'.
         return
     message = (
         f"The '{name}' parameter{_owner_name(owner)} must be one of "
-        f"{list(choices)}; got {value!r}."
+        f"{list(choices)}; got {short_repr(value)}."
     )
     raise ValueError(f"{message} {hint}" if hint else message)
 
@@ -290,10 +443,263 @@ def resolve_name(
     if key not in registry:
         valid = ", ".join(repr(k) for k in sorted(registry))
         raise ValueError(
-            f"Unknown {what} {value!r} for parameter '{parameter}'. "
-            f"Valid names: {valid}."
+            f"Unknown {what} {short_repr(value)} for parameter '{parameter}'."
+            f"{did_you_mean(key, registry)} Valid names: {valid}."
         )
     return registry[key]
+
+
+def did_you_mean(name: str, valid: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest valid name, or an empty string.
+
+    Examples
+    --------
+    >>> did_you_mean("jiter", ["jitter", "scaling"])
+    " Did you mean 'jitter'?"
+    """
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return f" Did you mean {short_repr(close[0])}?" if close else ""
+
+
+def check_keywords(cls: Any, params: Any, option: str, *, skip: int = 0) -> None:
+    """Refuse keywords that ``cls`` does not take, naming those it does.
+
+    Parameters
+    ----------
+    cls : type
+        The class the keywords are for.
+    params : mapping
+        The keywords, e.g. ``encoder_params``.
+    option : str
+        Where they were given, for the message (``"encoder_params"``).
+    skip : int, default=0
+        Leading parameters of ``cls`` that tscl passes itself (``in_channels``).
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a mapping of names, or holds a name ``cls`` does
+        not take; the message lists its parameters and the closest one.
+
+    Examples
+    --------
+    >>> class Jitter:
+    ...     def __init__(self, sigma=0.03, p=1.0): ...
+    >>> check_keywords(Jitter, {"sigmaa": 0.1}, "jitter(...)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: Jitter takes no parameter 'sigmaa' (in jitter(...)). Did you mean ...
+    """
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"{option} must be a dict of parameters; got {short_repr(params)}."
+        )
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):  # a builtin without a signature: let it check
+        return
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = list(signature.parameters.values())[skip:]
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    names = [p.name for p in parameters if p.kind in kinds]
+    for key in params:
+        if not isinstance(key, str) or key not in names:
+            hint = did_you_mean(key, names) if isinstance(key, str) else ""
+            raise TypeError(
+                f"{cls.__name__} takes no parameter {short_repr(key)} (in {option})."
+                f"{hint} Its parameters: {', '.join(names) or 'none'}."
+            )
+
+
+def size_mismatch(estimator: Any, X: Any) -> str:
+    """Say why ``X`` does not fit ``estimator``'s ``n_features_in_``, and the fix.
+
+    scikit-learn's "X has 3 features" names neither channels nor timesteps:
+    for a 3-D fit the features are the channels (leads), for a 2-D fit they
+    are the timesteps.
+    """
+    name = type(estimator).__name__
+    shape = tuple(np.shape(X))
+    fitted = estimator.n_features_in_
+    prefix = (  # scikit-learn's words, which tools match
+        f"X has {shape[1] if len(shape) > 1 else shape} features, but {name} is "
+        f"expecting {fitted} features as input"
+    )
+    if len(shape) == 3:
+        return (
+            f"{prefix}. For 3-D input these are the channels (leads): X has "
+            f"shape {shape}, the fit had {fitted} channels. Pass the same "
+            "channels, in the same order, as in fit."
+        )
+    return (
+        f"{prefix}. For 2-D input these are the timesteps: X has shape {shape}, "
+        f"the fit had series of {fitted}. Pass series of {fitted} timesteps, or "
+        "fit on 3-D input (n_samples, n_channels, n_timesteps), which takes "
+        "series of any length."
+    )
+
+
+def check_group_ids(groups: Any, name: str = "groups") -> np.ndarray:
+    """Return record or patient ids as a 1-D array; refuse missing ones.
+
+    A NaN, None or NaT id is refused with the count and the first position:
+    pooled into one group, unrelated recordings would be taken for one.
+
+    Examples
+    --------
+    >>> check_group_ids(["a", "a", "b"])
+    array(['a', 'a', 'b'], dtype='<U1')
+    >>> check_group_ids([1.0, float("nan")])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: groups has 1 missing id(s) (NaN or None), the first at position 1; ...
+    """
+    ids = as_array(groups, name, "groups")
+    if ids.ndim != 1 or ids.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array, one record or patient id per "
+            f"series; got shape {ids.shape}."
+        )
+    missing = _missing_ids(ids)
+    if missing.any():
+        where = np.flatnonzero(missing)
+        raise ValueError(
+            f"{name} has {len(where)} missing id(s) (NaN or None), the first at "
+            f"position {where[0]}; every series needs the id of its record or "
+            "patient, or they would all become positives of each other. Give "
+            "each series with an unknown record an id of its own (e.g. its "
+            "position), or drop those series."
+        )
+    try:
+        np.unique(ids)
+    except TypeError:
+        raise ValueError(
+            f"{name} mixes id types that cannot be compared; use one type (e.g. str)."
+        ) from None
+    return ids
+
+
+def _missing_ids(ids: np.ndarray) -> np.ndarray:
+    """Mask of the ids that are missing: NaN, NaT or None (any dtype)."""
+    if ids.dtype.kind in "fc":
+        return np.isnan(ids)
+    if ids.dtype.kind in "mM":
+        return np.isnat(ids)
+    if ids.dtype.kind != "O":
+        return np.zeros(ids.shape, dtype=bool)
+    return np.array(
+        [v is None or (isinstance(v, float) and v != v) for v in ids], dtype=bool
+    )
+
+
+def as_path(path: Any, name: str, owner: str, example: str = "'data/file'") -> Path:
+    """Return ``Path(path)``, refusing what is not a path by the parameter's name.
+
+    Examples
+    --------
+    >>> as_path("datasets/mitdb/100", "record", "load_wfdb_windows")
+    PosixPath('datasets/mitdb/100')
+    >>> as_path([], "record", "load_wfdb_windows")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: The 'record' of load_wfdb_windows must be a str or os.PathLike ...
+    """
+    if not isinstance(path, (str, os.PathLike)) or path == "":
+        raise TypeError(
+            f"The '{name}' of {owner} must be a str or os.PathLike such as "
+            f"{example}; got {type(path).__name__} ({short_repr(path)})."
+        )
+    return Path(path)
+
+
+def as_array(x: Any, name: str, owner: str) -> np.ndarray:
+    """``np.asarray(x)``, with ragged nested lists refused by name.
+
+    Examples
+    --------
+    >>> as_array([[1, 2], [3]], "X", "fill_missing")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: fill_missing cannot read X as an array: ...
+    """
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as err:  # ragged lists
+        raise ValueError(
+            f"{owner} cannot read {name} as an array: {short_repr(x)} ({err})."
+        ) from None
+
+
+def as_signal(x: Any, owner: str, *, axis: int = -1, name: str = "x") -> np.ndarray:
+    """Return ``x`` as a real-valued array with samples along ``axis``.
+
+    Refuses, by name, what the signal functions (:func:`tscl.datasets.resample`,
+    :func:`~tscl.datasets.bandpass`, ...) cannot use: None, text, complex or
+    object values, a 0-d value, an ``axis`` out of range, no samples.
+
+    Examples
+    --------
+    >>> as_signal([1.0, 2.0], "resample").dtype
+    dtype('float64')
+    >>> as_signal(None, "resample")
+    Traceback (most recent call last):
+    ...
+    TypeError: resample needs x as an array of real numbers; got NoneType (None).
+    """
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{owner} needs axis as an integer; got {short_repr(axis)}.")
+    if x is None or isinstance(x, (str, bytes, dict)):
+        raise TypeError(
+            f"{owner} needs {name} as an array of real numbers; got "
+            f"{type(x).__name__} ({short_repr(x)})."
+        )
+    array = as_array(x, name, owner)
+    if array.dtype.kind not in "iufb" or array.dtype.kind == "b":
+        raise TypeError(
+            f"{owner} needs {name} as an array of real numbers; got dtype "
+            f"{array.dtype}."
+        )
+    if array.ndim == 0 or not -array.ndim <= axis < array.ndim:
+        raise ValueError(
+            f"{owner} needs samples along axis={axis}; {name} has shape {array.shape}."
+        )
+    if array.size == 0:
+        raise ValueError(f"{owner} got no samples: {name} has shape {array.shape}.")
+    return array
+
+
+def check_array_input(X: Any, name: str = "X") -> None:
+    """Refuse empty, text, bytes and complex arrays before scikit-learn does.
+
+    scikit-learn's messages print the whole array and name no shape.
+
+    Examples
+    --------
+    >>> check_array_input(np.zeros((3, 0)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Found array with 0 feature(s) (shape=(3, 0)) while a minimum of 1 ...
+    """
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "c":  # scikit-learn's words
+        raise ValueError(
+            f"Complex data not supported: {name} has dtype {dtype}. Pass real "
+            "values, e.g. X.real or np.abs(X)."
+        )
+    if isinstance(dtype, np.dtype) and dtype.kind in "USV":
+        raise TypeError(
+            f"{name} must hold real numbers; got dtype {dtype}. Convert it first, "
+            "e.g. X.astype(np.float32)."
+        )
+    shape = getattr(X, "shape", None)
+    if isinstance(shape, tuple) and 0 in shape:
+        what = "sample(s)" if shape[0] == 0 else "feature(s)"
+        raise ValueError(  # begins with scikit-learn's words, which tools match
+            f"Found array with 0 {what} (shape={shape}) while a minimum of 1 is "
+            f"required: {name} is empty. Pass series of shape (n_samples, "
+            "n_timesteps) or (n_samples, n_channels, n_timesteps)."
+        )
 
 
 def check_array_values(X: np.ndarray, name: str = "X") -> None:

@@ -37,6 +37,7 @@ from typing import Any
 import torch
 
 from tscl import _files
+from tscl._validation import as_path, short_repr
 
 if os.name == "posix":
     import fcntl
@@ -64,12 +65,7 @@ _TORCH_VALUES = (torch.Tensor, torch.Size, torch.dtype, torch.device)
 
 
 def _as_path(path: Any, owner: str) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            f"The 'path' of {owner} must be a str or os.PathLike such as "
-            f"'run/checkpoint.pt'. Got {type(path).__name__} ({path!r}) instead."
-        )
-    return Path(path)
+    return as_path(path, "path", owner, example="'run/checkpoint.pt'")
 
 
 def check_checkpoint_path(path: str | os.PathLike[str], resume: bool) -> Path:
@@ -282,7 +278,7 @@ def _check_storable(value: Any, where: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _check_storable(key, f"a key of {where}")
-            _check_storable(item, f"{where}[{key!r}]")
+            _check_storable(item, f"{where}[{short_repr(key)}]")
     elif isinstance(value, (list, tuple, set)):
         for i, item in enumerate(value):
             _check_storable(item, f"{where}[{i}]")
@@ -365,7 +361,7 @@ def _describe(obj: Any) -> str:
         return f"a {type(obj).__module__}.{type(obj).__qualname__}"
     keys = list(obj)
     if len(keys) <= 8:
-        return f"a dict with keys {keys!r}"
+        return f"a dict with keys {short_repr(keys)}"
     return f"a dict with {len(keys)} keys, starting {keys[:8]!r}"
 
 
@@ -396,16 +392,10 @@ def _run_differences(run: dict[str, Any], saved: Any) -> list[str]:
             if key == "data_blocks" and here is not missing and there is not missing:
                 lines.append(_block_differences(here, there))
                 continue
-            here_text = "absent" if here is missing else _short(here)
-            there_text = "absent" if there is missing else _short(there)
+            here_text = "absent" if here is missing else short_repr(here, 80)
+            there_text = "absent" if there is missing else short_repr(there, 80)
             lines.append(f"{key}: {here_text} here, {there_text} in the checkpoint")
     return lines
-
-
-def _short(value: Any, width: int = 80) -> str:
-    """``repr`` of a value, cut to ``width`` characters (digests are long)."""
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _block_differences(here: Any, there: Any) -> str:
@@ -512,7 +502,8 @@ def load_checkpoint(
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(
             f"{target} is not a tscl checkpoint: it holds {_describe(state)}, "
-            f"without format={FORMAT!r}. Checkpoints are written during training "
+            f"without format={short_repr(FORMAT)}. Checkpoints are written during "
+            "training "
             "(save_checkpoint); a model saved with ContrastiveEncoder.save is a "
             "folder read with tscl.load, not a checkpoint. Nothing was overwritten; "
             "pass another checkpoint path."
@@ -520,7 +511,7 @@ def load_checkpoint(
     version = state.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ValueError(
-            f"{target} has an invalid checkpoint format_version {version!r} "
+            f"{target} has an invalid checkpoint format_version {short_repr(version)} "
             f"(expected an integer from 1 to {FORMAT_VERSION}); it may be corrupt. "
             "Nothing was overwritten; delete it to start again."
         )

@@ -20,6 +20,7 @@ import numpy as np
 from tscl import _files, augment
 from tscl._cli_args import build_parser
 from tscl._inputs import read_series
+from tscl._validation import parse_json, short_repr
 from tscl.estimator import ContrastiveEncoder
 from tscl.training import TrainingError
 
@@ -74,14 +75,13 @@ def _json_dict(text: str | None, option: str) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
+        value = parse_json(text, option)
+    except ValueError as err:
         raise ValueError(
-            f"{option} must be a JSON object such as '{{\"hidden_dim\": 32}}'; "
-            f"got {text!r} ({err.msg})."
+            f"{option} must be a JSON object such as '{{\"hidden_dim\": 32}}'; {err}"
         ) from None
     if not isinstance(value, dict):
-        raise ValueError(f"{option} must be a JSON object; got {text!r}.")
+        raise ValueError(f"{option} must be a JSON object; got {short_repr(text)}.")
     return value
 
 

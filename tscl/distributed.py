@@ -28,6 +28,8 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from tscl._validation import short_repr
+
 __all__ = [
     "BACKEND_VARIABLE",
     "all_gather_objects",
@@ -40,6 +42,7 @@ __all__ = [
     "is_main_process",
     "launched",
     "rank",
+    "parse_device",
     "resolve_device",
     "setup",
     "world_size",
@@ -184,7 +187,8 @@ def backend(device: torch.device) -> str:
     chosen = os.environ.get(BACKEND_VARIABLE, "").strip().lower()
     if chosen not in ("", "nccl", "gloo"):
         raise ValueError(
-            f"{BACKEND_VARIABLE}={chosen!r} is not a backend tscl trains with; use "
+            f"{BACKEND_VARIABLE}={short_repr(chosen)} is not a backend tscl trains "
+            "with; use "
             f"'nccl' (GPUs) or 'gloo' (CPUs, or processes sharing a GPU), or unset it."
         )
     if chosen == "nccl" and device.type != "cuda":
@@ -193,6 +197,32 @@ def backend(device: torch.device) -> str:
             f"{device}; unset {BACKEND_VARIABLE} or use gloo."
         )
     return chosen or ("nccl" if device.type == "cuda" else "gloo")
+
+
+def parse_device(device: Any) -> torch.device:
+    """Read a ``device`` parameter (``"auto"`` is this machine's best device).
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not a device name, e.g. None or ``"gpu"``.
+
+    Examples
+    --------
+    >>> parse_device("cuda:1")
+    device(type='cuda', index=1)
+    """
+    if isinstance(device, str) and device.lower() == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        if not isinstance(device, (str, torch.device)):
+            raise TypeError
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'; "
+            f"got {short_repr(device)}."
+        ) from None
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -226,19 +256,11 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     >>> resolve_device("auto").type in ("cpu", "cuda")
     True
     """
-    if isinstance(device, str) and device.lower() == "auto":
-        resolved = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        try:
-            resolved = torch.device(device)
-        except (RuntimeError, TypeError):
-            raise ValueError(
-                f"The 'device' parameter must be 'auto', 'cpu', 'cuda' or 'cuda:N'; "
-                f"got {device!r}."
-            ) from None
+    resolved = parse_device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
-            f"device={device!r} was asked for but CUDA is not available here (torch "
+            f"device={short_repr(device)} was asked for but CUDA is not available here "
+            "(torch "
             f"{torch.__version__}). Use device='auto' or 'cpu', or install a CUDA "
             "build of torch."
         )

@@ -14,14 +14,22 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from tscl import augment as augment_module
 from tscl import distributed, encoders, methods, persistence, training
 from tscl._saving import SavingMixin
 from tscl._series import SeriesMixin, check_length, label_codes
-from tscl._validation import check_choice, check_count, resolve_name
+from tscl._validation import (
+    MAX_SIZE,
+    check_choice,
+    check_count,
+    check_group_ids,
+    check_nesting,
+    resolve_name,
+    seed_from,
+    short_repr,
+)
 
 __all__ = ["ContrastiveEncoder", "load"]
 
@@ -217,16 +225,23 @@ class ContrastiveEncoder(
     def _check_params(self) -> None:
         """Check every parameter before any work is done."""
         methods.method_class(self.method)
-        for name in ("n_components", "n_epochs", "batch_size"):
+        for name, maximum in (
+            ("n_components", MAX_SIZE),
+            ("n_epochs", None),
+            ("batch_size", 2**20),
+        ):
             if getattr(self, name) != "auto":
-                check_count(getattr(self, name), name, owner=self)
+                check_count(getattr(self, name), name, owner=self, maximum=maximum)
         self._train_config().check(owner=self)
+        distributed.parse_device(self.device)
         for name in ("encoder_params", "method_params"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, dict):
                 raise TypeError(
-                    f"The '{name}' parameter must be a dict or None; got {value!r}."
+                    f"The '{name}' parameter must be a dict or None; got "
+                    f"{short_repr(value)}."
                 )
+            check_nesting(value, f"The '{name}' parameter")
         resolve_name(self._encoder_choice(), encoders.ENCODERS, "encoder", "encoder")
         if self.augment is not None:
             _views(self.augment)  # TypeError or ValueError if unusable
@@ -288,7 +303,8 @@ class ContrastiveEncoder(
         uses_y = method_cls.label_use != "ignored" and y is not None
         if method_cls.label_use == "required" and y is None:
             raise ValueError(
-                f"method={self.method!r} learns from labels: call fit(X, y) with one "
+                f"method={short_repr(self.method)} learns from labels: call fit(X, y) "
+                "with one "
                 "label per series (-1 for unlabelled ones), or use a "
                 "self-supervised method such as 'simclr'."
             )
@@ -314,7 +330,7 @@ class ContrastiveEncoder(
             )
         config = self._train_config(n_samples, n_samples * n_channels * n_timesteps)
         device = distributed.setup(self.device)
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        seed = seed_from(self.random_state, owner=self)
         self._fit_standardization(X3)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -428,7 +444,8 @@ n_components) for ``level="timestamp"``
         if level == "timestamp" and _table_output(self) != "default":
             raise ValueError(
                 f"level='timestamp' returns a 3-D array, which set_output("
-                f"transform={_table_output(self)!r}) cannot hold as a table. Call "
+                f"transform={short_repr(_table_output(self))}) cannot hold as a table. "
+                "Call "
                 "set_output(transform='default') first."
             )
         self._check_rank(X)
@@ -497,46 +514,19 @@ def _group_codes(groups: Any, method_cls: Any, name: str) -> np.ndarray | None:
     if not method_cls.group_use:
         users = sorted(n for n, c in methods.METHODS.items() if c.group_use)
         raise ValueError(
-            f"method={name!r} cannot use groups; pass groups=None, or use a method "
+            f"method={short_repr(name)} cannot use groups; pass groups=None, or use a "
+            "method "
             f"that does: {', '.join(map(repr, users))}."
         )
     if isinstance(groups, torch.Tensor):
         groups = groups.cpu().numpy()
-    ids = np.asarray(groups)
-    if ids.ndim != 1:
-        raise ValueError(
-            f"groups must be 1-D, one record or patient id per series; got shape "
-            f"{ids.shape}."
-        )
-    missing = _missing_ids(ids)
-    if missing.any():
-        where = np.flatnonzero(missing)
-        raise ValueError(
-            f"groups has {len(where)} missing id(s) (NaN or None), the first at "
-            f"position {where[0]}; every series needs the id of its record or "
-            "patient, or they would all become positives of each other. Give "
-            "each series with an unknown record an id of its own (e.g. its "
-            "position), or drop those series."
-        )
+    ids = check_group_ids(groups, "groups")
     try:
         return np.unique(ids, return_inverse=True)[1].astype(np.int64)
     except TypeError:
         raise ValueError(
             "groups mixes id types that cannot be compared; use one type (e.g. str)."
         ) from None
-
-
-def _missing_ids(ids: np.ndarray) -> np.ndarray:
-    """Mask of the ids that are missing: NaN, NaT or None (any dtype)."""
-    if ids.dtype.kind in "fc":
-        return np.isnan(ids)
-    if ids.dtype.kind in "mM":
-        return np.isnat(ids)
-    if ids.dtype.kind != "O":
-        return np.zeros(ids.shape, dtype=bool)
-    return np.array(
-        [v is None or (isinstance(v, float) and v != v) for v in ids], dtype=bool
-    )
 
 
 def _views(augment: Any) -> Any:

@@ -18,7 +18,15 @@ from scipy.ndimage import uniform_filter1d
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from tscl._validation import check_choice, check_param, import_optional
+from tscl._validation import (
+    as_signal,
+    check_array_input,
+    check_choice,
+    check_param,
+    import_optional,
+    short_repr,
+    size_mismatch,
+)
 
 __all__ = [
     "BEAT_RR_FEATURE_NAMES",
@@ -62,11 +70,12 @@ def _check_fs(fs: Any, owner: str) -> float:
     """Return ``fs`` as a float, or raise for a rate no ECG detector can use."""
     low, high = FS_RANGE
     if isinstance(fs, bool) or not isinstance(fs, numbers.Real) or not float(fs) > 0:
-        raise ValueError(f"fs must be a sampling rate > 0 in Hz; got {fs!r}.")
+        raise ValueError(f"fs must be a sampling rate > 0 in Hz; got {short_repr(fs)}.")
     if not low <= float(fs) <= high:
         raise ValueError(
             f"{owner} needs fs between {low:g} and {high:g} Hz, the rates ECG is "
-            f"recorded at; got fs={fs!r}. Pass the rate in Hz (e.g. 300 for the "
+            f"recorded at; got fs={short_repr(fs)}. Pass the rate in Hz (e.g. 300 for "
+            "the "
             "Challenge 2017 records, 360 for MIT-BIH)."
         )
     return float(fs)
@@ -128,7 +137,7 @@ def detect_r_peaks(signal: Any, fs: float) -> np.ndarray:
     (13, [77, 370, 663, 947])
     """
     fs = _check_fs(fs, "detect_r_peaks")
-    x = np.asarray(signal, dtype=np.float64)
+    x = as_signal(signal, "detect_r_peaks", name="signal").astype(np.float64)
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise ValueError(
             f"detect_r_peaks needs one lead as a 1-D array of finite values; got "
@@ -329,7 +338,7 @@ def rr_features(
     check_choice(detector, "detector", DETECTORS, owner="rr_features")
     rows = []
     for i, signal in enumerate(signals):
-        x = np.asarray(signal, dtype=np.float64)
+        x = as_signal(signal, "rr_features", name=f"record {i}").astype(np.float64)
         if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
             raise ValueError(
                 f"Record {i} must be a non-empty 1-D array of finite values; got "
@@ -466,15 +475,26 @@ class RRFeatures(TransformerMixin, BaseEstimator):
         check_choice(self.detector, "detector", DETECTORS, owner=self)
         if not isinstance(self.lead, numbers.Integral) or self.lead < 0:
             raise ValueError(
-                f"RRFeatures needs a lead index >= 0; got lead={self.lead!r}."
+                f"RRFeatures needs a lead index >= 0; got lead={short_repr(self.lead)}."
             )
         if is_record_list(X):
             if reset:
                 self.n_features_in_ = 0
             return check_records(X, "RRFeatures")
-        checked = validate_data(
-            self, X, reset=reset, allow_nd=True, dtype=np.float64, ensure_min_features=1
-        )
+        check_array_input(X)
+        try:
+            checked = validate_data(
+                self,
+                X,
+                reset=reset,
+                allow_nd=True,
+                dtype=np.float64,
+                ensure_min_features=1,
+            )
+        except ValueError as err:
+            if reset or "features, but" not in str(err):
+                raise
+            raise ValueError(size_mismatch(self, X)) from None
         if checked.ndim == 3:
             if self.lead >= checked.shape[1]:
                 raise ValueError(

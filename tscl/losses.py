@@ -12,12 +12,13 @@ rather than ``(batch, dim)`` sets ``per_timestep = True``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl._validation import check_choice, check_count, check_param
+from tscl._validation import MAX_SIZE, check_choice, check_count, check_param
 
 __all__ = [
     "CLIP",
@@ -32,6 +33,21 @@ __all__ = [
     "check_pair",
     "timelag_weights",
 ]
+
+#: The smallest temperature a loss takes: below it, logits of cosine similarities
+#: (up to 1 / temperature) overflow float16 and lose float32's precision.
+MIN_TEMPERATURE = 1e-4
+
+
+def check_temperature(temperature: Any, owner: object) -> None:
+    """Check a temperature: a finite number of at least ``MIN_TEMPERATURE``."""
+    check_param(
+        temperature,
+        "temperature",
+        owner=owner,
+        interval=(MIN_TEMPERATURE, None),
+        closed="left",
+    )
 
 
 def check_pair(z1: Tensor, z2: Tensor) -> None:
@@ -89,7 +105,7 @@ class NTXent(nn.Module):
 
     def __init__(self, temperature: float = 0.1) -> None:
         super().__init__()
-        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        check_temperature(temperature, self)
         self.temperature = temperature
 
     def forward(
@@ -198,7 +214,7 @@ class SupCon(nn.Module):
 
     def __init__(self, temperature: float = 0.1) -> None:
         super().__init__()
-        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        check_temperature(temperature, self)
         self.temperature = temperature
 
     def forward(
@@ -267,7 +283,7 @@ class InfoNCE(nn.Module):
 
     def __init__(self, temperature: float = 0.2) -> None:
         super().__init__()
-        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        check_temperature(temperature, self)
         self.temperature = temperature
 
     def forward(
@@ -382,7 +398,7 @@ class CLIP(nn.Module):
         self, temperature: float = 0.07, learn_temperature: bool = True
     ) -> None:
         super().__init__()
-        check_param(temperature, "temperature", owner=self, interval=(0, None))
+        check_temperature(temperature, self)
         check_param(learn_temperature, "learn_temperature", owner=self, kind=bool)
         self.log_scale = nn.Parameter(
             torch.tensor(math.log(1 / temperature)), requires_grad=learn_temperature
@@ -500,7 +516,7 @@ class Triplet(nn.Module):
         super().__init__()
         check_param(margin, "margin", owner=self, interval=(0, None), closed="left")
         check_choice(miner, "miner", MINERS, owner=self)
-        check_count(k, "k", owner=self)
+        check_count(k, "k", owner=self, maximum=MAX_SIZE)
         self.margin = margin
         self.miner = miner
         self.k = k
@@ -675,7 +691,7 @@ class Hierarchical(nn.Module):
     ) -> None:
         super().__init__()
         check_param(alpha, "alpha", owner=self, interval=(0, 1), closed="both")
-        check_count(temporal_unit, "temporal_unit", owner=self, minimum=0)
+        check_count(temporal_unit, "temporal_unit", owner=self, minimum=0, maximum=30)
         check_param(
             tau_temporal, "tau_temporal", owner=self, interval=(0, None), closed="left"
         )

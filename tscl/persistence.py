@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 import torch
 
 from tscl import _files
+from tscl._validation import parse_json, short_repr
 from tscl._version import __version__
 
 __all__ = [
@@ -78,7 +79,7 @@ def _marker(config_file: Path) -> dict[str, Any] | None:
     """Return the configuration if ``config_file`` carries tscl's marker, else None."""
     try:
         text = _files.read_bounded(config_file, MAX_JSON_BYTES, "configuration")
-        config = json.loads(text.decode("utf-8"))
+        config = parse_json(text, "config.json")
     except (OSError, ValueError):
         return None
     version = config.get("format_version") if isinstance(config, dict) else None
@@ -150,7 +151,7 @@ def check_target(path: str | os.PathLike[str]) -> Path:
         held = sorted(p.name for p in target.iterdir())
         raise FileExistsError(
             f"{target} is a non-empty directory that is not a tscl model folder (it "
-            f"holds {held[:3]} and no config.json with format {FORMAT!r}); "
+            f"holds {held[:3]} and no config.json with format {short_repr(FORMAT)}); "
             "refusing to write into it. Choose a new directory."
         )
     parent = next(p for p in (target.parent, *target.parent.parents) if p.exists())
@@ -274,11 +275,10 @@ def _read_json(file: Path, what: str, data: bytes | None = None) -> Any:
     if data is None:
         data = _files.read_bounded(file, MAX_JSON_BYTES, what)
     try:
-        return json.loads(data.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return parse_json(data, str(file))
+    except ValueError as err:
         raise ValueError(
-            f"{file} is not valid JSON ({err}); the model directory is damaged "
-            f"({what}). Save the model again."
+            f"{err} The model directory is damaged ({what}). Save the model again."
         ) from None
 
 
@@ -305,7 +305,8 @@ def _read_config(path: Path, allow_older: bool = False) -> dict[str, Any]:
     version = config.get("format_version", 0)
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ValueError(
-            f"{config_file} has an invalid format_version {version!r}; the model "
+            f"{config_file} has an invalid format_version {short_repr(version)}; the "
+            "model "
             "directory is damaged. Save the model again."
         )
     if version > FORMAT_VERSION:
@@ -319,7 +320,8 @@ def _read_config(path: Path, allow_older: bool = False) -> dict[str, Any]:
             f"model format {version}; this tscl reads format {FORMAT_VERSION}, "
             "whose folders carry the digests that detect a folder mixed from two "
             "saves or edited). If you trust the folder, convert it once with "
-            f"tscl.persistence.upgrade({str(path)!r}); or save the model again."
+            f"tscl.persistence.upgrade({short_repr(str(path))}); or save the model "
+            "again."
         )
     digests = config.get("digests")
     if version == FORMAT_VERSION and not (

@@ -22,6 +22,7 @@ from tscl._validation import (
     check_count,
     check_param,
     import_optional,
+    short_repr,
 )
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ def _as_series(x: Any) -> torch.Tensor:
         check_array_values(tensor.cpu().double().numpy(), "x")
     else:
         if isinstance(x, (str, bytes)):
-            raise TypeError(f"x must be an array-like series; got {x!r}.")
+            raise TypeError(f"x must be an array-like series; got {short_repr(x)}.")
         array = np.asarray(x)
         check_array_values(array, "x")
         dtype = np.float64 if array.dtype == np.float64 else np.float32
@@ -181,7 +182,8 @@ def _check_options(
     """Check the options; return one label per channel ("" for an unnamed one)."""
     if not callable(aug):
         raise TypeError(
-            f"aug must be an augmentation or a callable aug(x, generator); got {aug!r}."
+            "aug must be an augmentation or a callable aug(x, generator); got "
+            f"{short_repr(aug)}."
         )
     check_count(n_views, "n_views", owner=_OWNER)
     if fs is not None:
@@ -194,7 +196,7 @@ def _check_options(
     if isinstance(channel_names, str) or not isinstance(channel_names, Sequence):
         raise TypeError(
             f"channel_names must be a list of str, one per channel; got "
-            f"{channel_names!r}."
+            f"{short_repr(channel_names)}."
         )
     if len(channel_names) != channels:
         raise ValueError(

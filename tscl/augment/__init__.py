@@ -24,11 +24,17 @@ tests in ``tests/test_augment.py`` then cover it.
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Callable
 from typing import Any
 
-from tscl._validation import resolve_name
+from tscl._validation import (
+    MAX_NESTING,
+    check_keywords,
+    check_nesting,
+    parse_json,
+    resolve_name,
+    short_repr,
+)
 from tscl.augment._channels import ChannelDropout, ChannelShuffle, Rotation
 from tscl.augment._core import Augmentation, Compose, OneOf, RandomApply, Views
 from tscl.augment._ecg import (
@@ -155,7 +161,8 @@ def to_spec(augmentation: Augmentation) -> dict[str, Any]:
     name = next((k for k, v in registry.items() if type(augmentation) is v), None)
     if name is None:
         raise TypeError(
-            f"{augmentation!r} is not a registered tscl augmentation, so it cannot "
+            f"{short_repr(augmentation)} is not a registered tscl augmentation, so it "
+            "cannot "
             "be described as data. Register its class in tscl.augment.AUGMENTATIONS "
             "or pickle the object instead."
         )
@@ -173,7 +180,8 @@ def _to_json(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(
-        f"An augmentation parameter holds {value!r}, which cannot be stored as data "
+        f"An augmentation parameter holds {short_repr(value)}, which cannot be stored "
+        "as data "
         "(numbers, strings, None, tuples, lists and augmentations can)."
     )
 
@@ -204,15 +212,22 @@ def from_spec(spec: dict[str, Any]) -> Augmentation:
     >>> from_spec({"class": "jitter", "params": {"sigma": 0.2}})
     Jitter(sigma=0.2)
     """
+    check_nesting(spec, "The augmentation spec")
     if not isinstance(spec, dict) or not isinstance(spec.get("params", {}), dict):
         raise ValueError(
             f"An augmentation spec is a dict {{'class': name, 'params': {{...}}}}; "
-            f"got {spec!r}."
+            f"got {short_repr(spec)}."
         )
     name = spec.get("class")
     name = "compose" if name == "Compose" else name  # written by tscl 0.1.0
     registry = {**AUGMENTATIONS, **COMBINATORS}
+    if not isinstance(name, str):
+        raise ValueError(
+            f"An augmentation spec's 'class' is a name in {sorted(registry)}; got "
+            f"{short_repr(name)}."
+        )
     cls = resolve_name(name, registry, "augmentation", "class")
+    check_keywords(cls, spec.get("params", {}), f"the spec of {short_repr(name)}")
     params = {k: _from_json(v) for k, v in spec.get("params", {}).items()}
     if name == "compose":  # tscl 0.1.0 stored members without the wrapper
         params["augmentations"] = [
@@ -232,15 +247,22 @@ def _check_now(augmentation: Any) -> None:
     Augmentations check their parameters when called, as scikit-learn's
     estimators do in ``fit``; text and specs are checked when read, so that an
     absurd ``n_knots`` is refused by ``parse`` instead of by the first training
-    step.
+    step. Members nested deeper than ``MAX_NESTING`` are refused.
     """
-    if not isinstance(augmentation, Augmentation):
-        return
-    augmentation._check_params()
-    for value in vars(augmentation).values():
-        for member in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(member, Augmentation):
-                _check_now(member)
+    stack: list[tuple[Any, int]] = [(augmentation, 0)]
+    while stack:
+        node, level = stack.pop()
+        if not isinstance(node, Augmentation):
+            continue
+        if level > MAX_NESTING:
+            raise ValueError(
+                f"The augmentation nests members more than {MAX_NESTING} levels "
+                "deep; tscl builds at most that."
+            )
+        node.check()
+        for value in vars(node).values():
+            for member in value if isinstance(value, (list, tuple)) else [value]:
+                stack.append((member, level + 1))
 
 
 def _from_json(value: Any) -> Any:
@@ -286,13 +308,13 @@ def parse(text: str) -> Augmentation:
     Compose(augmentations=[])
     """
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"Expected a preset, a composition or JSON; got {text!r}.")
+        raise ValueError(
+            "Expected an augmentation: a preset, a composition or JSON; got "
+            f"{short_repr(text)}."
+        )
     text = text.strip()
     if text.startswith("{"):
-        try:
-            return from_spec(json.loads(text))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"The augmentation JSON is malformed ({err}).") from None
+        return from_spec(parse_json(text, "The augmentation JSON"))
     if text.lower() in PRESETS:
         return PRESETS[text.lower()]()
     try:
@@ -314,7 +336,7 @@ def parse(text: str) -> Augmentation:
 
 def _parse_error(text: str, why: str) -> str:
     return (
-        f"Cannot read the augmentation {text!r}: {why}. Pass a preset "
+        f"Cannot read the augmentation {short_repr(text)}: {why}. Pass a preset "
         f"({', '.join(sorted(PRESETS))}), registered augmentations joined by + "
         "with keyword arguments, e.g. 'crop(scale=(0.6, 1.0)) + jitter(sigma=0.05)' "
         f"(names: {', '.join(sorted(AUGMENTATIONS))}), or JSON from to_spec."
@@ -328,7 +350,9 @@ def _member(node: ast.expr, text: str) -> Augmentation:
     if not isinstance(name_node, ast.Name) or (call is not None and call.args):
         raise ValueError(_parse_error(text, "each part is name(key=value, ...)"))
     if name_node.id.lower() not in AUGMENTATIONS:
-        raise ValueError(_parse_error(text, f"{name_node.id!r} is not registered"))
+        raise ValueError(
+            _parse_error(text, f"{short_repr(name_node.id)} is not registered")
+        )
     cls = AUGMENTATIONS[name_node.id.lower()]
     kwargs: dict[str, Any] = {}
     for keyword in call.keywords if call is not None else []:
@@ -338,12 +362,12 @@ def _member(node: ast.expr, text: str) -> Augmentation:
             kwargs[keyword.arg] = ast.literal_eval(keyword.value)
         except ValueError:
             raise ValueError(
-                _parse_error(text, f"the value of {keyword.arg!r} is not a literal")
+                _parse_error(
+                    text, f"the value of {short_repr(keyword.arg)} is not a literal"
+                )
             ) from None
-    try:
-        augmentation: Augmentation = cls(**kwargs)
-    except TypeError as err:
-        raise TypeError(f"{cls.__name__}: {err}") from None
+    check_keywords(cls, kwargs, f"the augmentation {name_node.id}(...)")
+    augmentation: Augmentation = cls(**kwargs)
     return augmentation
 
 

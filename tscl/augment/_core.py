@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator
 from torch import Tensor
 
-from tscl._validation import check_count, check_param, check_tensor
+from tscl._validation import check_count, check_param, check_tensor, short_repr
 
 __all__ = ["Augmentation", "Compose", "OneOf", "RandomApply", "Views"]
 
@@ -172,7 +172,7 @@ def _check_range(
     ):
         raise TypeError(
             f"The '{name}' parameter of {type(owner).__name__} must be a pair "
-            f"(low, high); got {value!r}."
+            f"(low, high); got {short_repr(value)}."
         )
     for item in value:
         check_param(item, name, owner=owner, interval=interval, closed=closed)
@@ -246,15 +246,7 @@ class Augmentation(BaseEstimator):
         """
         check_tensor(x, owner=self)
         _check_generator(x, generator, self)
-        self._check_params()
-        check_param(self.p, "p", owner=self, interval=(0, 1), closed="both")
-        if self.p != 1 and not self.keeps_length and not self.shortens_with_p:
-            raise ValueError(
-                f"{type(self).__name__}(p={self.p}) cannot leave samples unchanged "
-                "because it changes the series length (it shortens the series, e.g. "
-                "through RandomCrop or tsaug's Crop); use p=1 and set p on the "
-                "members instead."
-            )
+        self.check()
         if x.shape[-1] < self.min_length:
             raise ValueError(
                 f"{type(self).__name__} needs series of at least {self.min_length} "
@@ -274,6 +266,27 @@ class Augmentation(BaseEstimator):
             keep = _rand((x.shape[0], 1, 1), generator, x) >= self.p  # (batch, 1, 1)
             y = torch.where(keep, x, y)
         return y
+
+    def check(self) -> None:
+        """Check every parameter, as the first call does; raise if one is unusable.
+
+        ``augment.parse`` and ``from_spec`` call it when they read a text or a
+        spec, so that an absurd value is refused before any training.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the parameter, its value and what it takes.
+        """
+        self._check_params()
+        check_param(self.p, "p", owner=self, interval=(0, 1), closed="both")
+        if self.p != 1 and not self.keeps_length and not self.shortens_with_p:
+            raise ValueError(
+                f"{type(self).__name__}(p={self.p}) cannot leave samples unchanged "
+                "because it changes the series length (it shortens the series, e.g. "
+                "through RandomCrop or tsaug's Crop); use p=1 and set p on the "
+                "members instead."
+            )
 
     def _check_params(self) -> None:
         """Check constructor arguments; subclasses extend this."""
@@ -349,7 +362,7 @@ class _Members(Augmentation):
         ):
             raise TypeError(
                 f"The 'augmentations' parameter of {type(self).__name__} must be a "
-                f"list of augmentations; got {self.augmentations!r}."
+                f"list of augmentations; got {short_repr(self.augmentations)}."
             )
 
 
@@ -434,7 +447,8 @@ class OneOf(_Members):
             ):
                 raise ValueError(
                     f"OneOf has {len(self.augmentations)} augmentations but weights "
-                    f"{self.weights!r}; give one weight per augmentation or None."
+                    f"{short_repr(self.weights)}; give one weight per augmentation or "
+                    "None."
                 )
             for w in self.weights:
                 check_param(w, "weights", owner=self, interval=(0, None), closed="left")
@@ -500,7 +514,7 @@ class RandomApply(Augmentation):
         if not callable(self.augmentation):
             raise TypeError(
                 "The 'augmentation' parameter of RandomApply must be an augmentation; "
-                f"got {self.augmentation!r}."
+                f"got {short_repr(self.augmentation)}."
             )
 
     def _transform(self, x: Tensor, generator: torch.Generator | None) -> Tensor:

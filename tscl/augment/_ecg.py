@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from tscl._validation import check_count, check_param
+from tscl._validation import check_count, check_param, short_repr
 from tscl.augment._core import (
     MAX_COUNT,
     Augmentation,
@@ -48,9 +48,10 @@ def _below_nyquist(owner: Augmentation, name: str, frequency: float) -> None:
     fs = owner.fs
     if frequency >= fs / 2:
         raise ValueError(
-            f"{type(owner).__name__}({name}={getattr(owner, name)!r}) needs "
+            f"{type(owner).__name__}({name}={short_repr(getattr(owner, name))}) needs "
             f"fs > {2 * frequency:g} Hz (frequencies must lie below the Nyquist "
-            f"frequency fs/2); got fs={fs!r}. Pass the sampling rate of your data."
+            f"frequency fs/2); got fs={short_repr(fs)}. Pass the sampling rate of your "
+            "data."
         )
 
 

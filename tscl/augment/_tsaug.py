@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tscl._validation import check_param, import_optional
+from tscl._validation import check_param, import_optional, short_repr
 from tscl.augment._core import Augmentation
 
 __all__ = ["Tsaug", "as_augmentation"]
@@ -101,7 +101,7 @@ def _describe(augmenter: Any) -> str:
             continue
         value = getattr(augmenter, name, param.default)
         if param.default is param.empty or _differs(value, param.default):
-            args.append(f"{name}={value!r}")
+            args.append(f"{name}={short_repr(value)}")
     return f"{type(augmenter).__name__}({', '.join(args)})"
 
 
@@ -190,7 +190,7 @@ class Tsaug(Augmentation):
         """Show the tsaug augmenter by its arguments rather than its address."""
         args = [f"augmenter={_describe(self.augmenter)}"]
         if _differs(self.p, 1.0):
-            args.append(f"p={self.p!r}")
+            args.append(f"p={short_repr(self.p)}")
         return f"Tsaug({', '.join(args)})"
 
     @property
@@ -223,7 +223,7 @@ class Tsaug(Augmentation):
             raise TypeError(
                 "The 'augmenter' parameter of Tsaug must be a tsaug augmenter or "
                 f"pipeline, e.g. {_EXAMPLE}; got {type(self.augmenter).__name__} "
-                f"{self.augmenter!r}.{hint}"
+                f"{short_repr(self.augmenter)}.{hint}"
             )
         check_param(self.p, "p", owner=self, interval=(0, 1), closed="both")
         for leaf in _leaves(self.augmenter):
@@ -327,5 +327,5 @@ def as_augmentation(obj: Any) -> Augmentation | Callable[..., Tensor]:
         "tscl.augment.Jitter(0.03)), a preset or composition name (e.g. 'ecg', "
         "'crop + jitter(sigma=0.05)'), a callable "
         "f(x, generator) -> Tensor, or a tsaug augmenter or pipeline (e.g. "
-        f"tsaug.AddNoise(scale=0.01)); got {type(obj).__name__} {obj!r}."
+        f"tsaug.AddNoise(scale=0.01)); got {type(obj).__name__} {short_repr(obj)}."
     )

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.signal import butter, resample_poly, sosfiltfilt
 
-from tscl._validation import check_count, check_param
+from tscl._validation import as_signal, check_count, check_param, short_repr
 
 __all__ = [
     "bandpass",
@@ -113,10 +113,17 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float, axis: int = -1) -> np.n
     """
     for value, name in ((fs_in, "fs_in"), (fs_out, "fs_out")):
         check_param(value, name, owner="resample", interval=(0, None))
-    x = np.asarray(x)
+    x = as_signal(x, "resample", axis=axis)
     dtype = np.float32 if x.dtype == np.float32 else np.float64
     if fs_in == fs_out:
         return x.astype(dtype, copy=True)
+    n_out = x.size * (fs_out / fs_in)
+    if n_out > MAX_RESAMPLED:
+        raise ValueError(
+            f"Resampling {x.shape} from fs_in={fs_in:g} to fs_out={fs_out:g} Hz "
+            f"would give {n_out:,.0f} values, more than tscl makes at once "
+            f"({MAX_RESAMPLED:,}); check the rates (in Hz), or resample in parts."
+        )
     ratio = Fraction(fs_out / fs_in).limit_denominator(1000)
     if ratio.numerator == 0:
         raise ValueError(
@@ -127,8 +134,15 @@ def resample(x: np.ndarray, fs_in: float, fs_out: float, axis: int = -1) -> np.n
     return np.asarray(y, dtype=dtype)
 
 
+#: The most values :func:`resample` returns (2 GiB of float64).
+MAX_RESAMPLED = 2**28
+
+
 #: The steepest Butterworth filter :func:`bandpass` builds (per side).
 MAX_FILTER_ORDER = 20
+#: Cut-offs closer than this to 0 or to the Nyquist rate, relative to it, give
+#: filters that round to nothing (or to numerical noise).
+MIN_CUTOFF = 1e-8
 
 
 def bandpass(
@@ -194,13 +208,22 @@ def bandpass(
             isinstance(value, bool) or not isinstance(value, numbers.Real)
         ):
             raise TypeError(
-                f"bandpass needs {name} as a number of Hz or None; got {value!r} "
+                f"bandpass needs {name} as a number of Hz or None; got "
+                f"{short_repr(value)} "
                 f"({type(value).__name__})."
             )
         if value is not None and not 0 < value < nyquist:
             raise ValueError(
                 f"bandpass needs 0 < {name} < fs / 2 = {nyquist:g} Hz; got "
-                f"{name}={value!r}. Lower it, or resample to a higher rate first."
+                f"{name}={short_repr(value)}. Lower it, or resample to a higher rate "
+                "first."
+            )
+        if value is not None and not MIN_CUTOFF < value / nyquist < 1 - MIN_CUTOFF:
+            raise ValueError(
+                f"bandpass cannot build a filter with {name}={short_repr(value)} Hz at "
+                f"fs={short_repr(fs)} Hz: the cut-off is within {MIN_CUTOFF:g} of 0 or "
+                "of "
+                "fs / 2 in relative terms. Check fs (Hz), or resample first."
             )
     if low is None and high is None:
         raise ValueError("bandpass needs low, high or both; got neither.")
@@ -212,9 +235,7 @@ def bandpass(
         sos = butter(order, low, btype="highpass", fs=fs, output="sos")
     else:
         sos = butter(order, [low, high], btype="bandpass", fs=fs, output="sos")
-    x = np.asarray(x)
-    if x.dtype.kind not in "iuf":
-        raise TypeError(f"bandpass needs a real-valued array; got dtype {x.dtype}.")
+    x = as_signal(x, "bandpass", axis=axis)
     if not np.isfinite(x).all():
         raise ValueError(
             f"bandpass got {int((~np.isfinite(x)).sum())} NaN or infinite sample(s); "
@@ -284,13 +305,19 @@ def preprocess_ecg(
     >>> preprocess_ecg(signals[0], fs=300, fs_out=100).shape[0] == len(signals[0]) // 3
     True
     """
-    if isinstance(band, str) or not hasattr(band, "__len__") or len(band) != 2:
+    try:
+        if isinstance(band, (str, bytes)):
+            raise TypeError
+        low, high = band
+    except (TypeError, ValueError):
         raise TypeError(
             f"preprocess_ecg needs band as a pair (low, high) of cut-offs in Hz "
-            f"(None leaves a side open), e.g. (0.5, 40.0); got {band!r}."
-        )
-    low, high = band
-    if fs_out is not None and high is not None and high >= fs_out / 2:
+            f"(None leaves a side open), e.g. (0.5, 40.0); got {short_repr(band)}."
+        ) from None
+    check_param(fs, "fs", owner="preprocess_ecg", interval=(0, None))
+    if fs_out is not None:
+        check_param(fs_out, "fs_out", owner="preprocess_ecg", interval=(0, None))
+    if isinstance(high, numbers.Real) and fs_out is not None and high >= fs_out / 2:
         raise ValueError(
             f"preprocess_ecg: the band's upper edge {high} Hz must be below half of "
             f"fs_out={fs_out} Hz, or the resampled ECG aliases; lower band[1] or "
@@ -336,7 +363,7 @@ def sliding_windows(x: np.ndarray, size: int, stride: int | None = None) -> np.n
     stride = size if stride is None else stride
     for value, name in ((size, "size"), (stride, "stride")):
         check_count(value, name, owner="sliding_windows")  # fmt: skip
-    x = np.asarray(x)
+    x = as_signal(x, "sliding_windows")
     if x.ndim != 2:
         raise ValueError(
             f"x must have shape (n_channels, n_timesteps); got {x.shape}. For a "
@@ -344,8 +371,8 @@ def sliding_windows(x: np.ndarray, size: int, stride: int | None = None) -> np.n
         )
     if x.shape[1] < size:
         raise ValueError(
-            f"The series has {x.shape[1]} time steps, fewer than one window of "
-            f"{size}. Use a shorter window or a longer series."
+            f"The series x has {x.shape[1]} time steps, fewer than one window of "
+            f"size={size}. Use a shorter window or a longer series."
         )
     view = sliding_window_view(x, size, axis=1)[:, ::stride]  # (C, n_windows, size)
     return view.transpose(1, 0, 2).copy()  # (n_windows, C, size)

@@ -13,7 +13,7 @@ from typing import Literal, overload
 
 import numpy as np
 
-from tscl._validation import check_choice
+from tscl._validation import as_array, check_choice, short_repr
 
 __all__ = ["MISSING_POLICIES", "fill_missing"]
 
@@ -26,7 +26,7 @@ def check_policy(value: object, name: str, owner: str) -> str:
     if not isinstance(value, str):
         raise TypeError(
             f"The '{name}' parameter of {owner} must be a str, one of 'keep', 'pad', "
-            f"'resample'. Got {value!r} of type {type(value).__name__}."
+            f"'resample'. Got {short_repr(value)} of type {type(value).__name__}."
         )
     check_choice(value, name, MISSING_POLICIES, owner=owner)
     return value
@@ -36,7 +36,8 @@ def check_flag(value: object, name: str, owner: str) -> bool:
     """Return ``value`` if it is a bool, else raise a TypeError."""
     if not isinstance(value, bool | np.bool_):
         raise TypeError(
-            f"The '{name}' parameter of {owner} must be True or False. Got {value!r} "
+            f"The '{name}' parameter of {owner} must be True or False. Got "
+            f"{short_repr(value)} "
             f"of type {type(value).__name__}."
         )
     return bool(value)
@@ -49,7 +50,8 @@ def _fill_case(x: np.ndarray, policy: str, where: str) -> None:
     if steps.size == 0:
         raise ValueError(
             f"{where[:1].upper()}{where[1:]} has no observed value (every value is "
-            f"NaN), so the {policy!r} policy cannot fill it. Drop that series (and "
+            f"NaN), so the {short_repr(policy)} policy cannot fill it. Drop that "
+            "series (and "
             "its label) before filling, or load with missing='keep'."
         )
     length = int(steps[-1]) + 1  # the case ends at its last observed step
@@ -59,7 +61,8 @@ def _fill_case(x: np.ndarray, policy: str, where: str) -> None:
         if known.size == 0:
             raise ValueError(
                 f"Channel {channel} of {where} has no observed value while other "
-                f"channels do, so the {policy!r} policy cannot fill it. Drop that "
+                f"channels do, so the {short_repr(policy)} policy cannot fill it. Drop "
+                "that "
                 "case or fill the channel yourself (e.g. with zeros)."
             )
         if known.size < length:  # interior gaps linear, edges nearest (np.interp)
@@ -173,7 +176,7 @@ n_timesteps)
     """
     check_policy(policy, "policy", "fill_missing")
     return_mask = check_flag(return_mask, "return_mask", "fill_missing")
-    X = np.asarray(X)
+    X = as_array(X, source, "fill_missing")
     if not (np.issubdtype(X.dtype, np.number) and not np.iscomplexobj(X)):
         raise TypeError(
             f"{source} must hold real numbers (NaN for missing values); got dtype "

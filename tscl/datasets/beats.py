@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit
 
-from tscl._validation import check_choice, check_param, flatten_names
+from tscl._validation import (
+    check_choice,
+    check_group_ids,
+    check_param,
+    check_seed,
+    flatten_names,
+    short_repr,
+)
 from tscl.datasets._common import _interpolate_nan, resample
 from tscl.datasets.ecg import (
     Channels,
@@ -132,7 +139,8 @@ class Beats:
         if picked["X"].ndim != 3:
             raise IndexError(
                 f"Beats must be indexed by a slice, an integer array or a boolean "
-                f"mask of length {len(self)}; got {index!r}. For one beat use "
+                f"mask of length {len(self)}; got {short_repr(index)}. For one beat "
+                "use "
                 "beats[[i]]."
             )
         return Beats(fs=self.fs, **picked)
@@ -416,16 +424,6 @@ def load_mitdb_beats(
     return _concat_beats(parts)
 
 
-def _as_groups(groups: Any, name: str) -> np.ndarray:
-    array = np.asarray(groups)
-    if array.ndim != 1 or array.size == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 1-D array with one record id per sample "
-            f"(e.g. Beats.record); got shape {array.shape}."
-        )
-    return array
-
-
 def record_split(
     groups: Any, *, test_size: float = 0.25, random_state: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -469,7 +467,7 @@ def record_split(
     >>> len(set(groups[i] for i in test))
     2
     """
-    array = _as_groups(groups, "groups")
+    array = check_group_ids(groups, "groups")
     n_groups = len(np.unique(array))
     if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
         n_test = int(test_size)
@@ -478,10 +476,11 @@ def record_split(
         n_test = int(np.ceil(test_size * n_groups))
     if not 1 <= n_test <= n_groups - 1:
         raise ValueError(
-            f"test_size={test_size!r} puts {n_test} of the {n_groups} distinct "
-            "records in the test set; both sets need at least one record. Pass "
-            "more records or another test_size."
+            f"test_size={short_repr(test_size)} puts {n_test} of the {n_groups} "
+            "distinct records of groups in the test set; both sets need at least "
+            "one record. Pass more records or another test_size."
         )
+    check_seed(random_state, owner="record_split")
     splitter = GroupShuffleSplit(n_splits=1, test_size=n_test,
                                  random_state=random_state)  # fmt: skip
     train, test = next(splitter.split(np.zeros(len(array)), groups=array))
@@ -527,14 +526,14 @@ def inter_patient_split(records: Any) -> tuple[np.ndarray, np.ndarray]:
     ...
     ValueError: Record(s) '104' are in neither DS1 nor DS2 ...
     """
-    names = _as_groups(records, "records").astype(str)
+    names = check_group_ids(records, "records").astype(str)
     unknown = sorted(set(names.tolist()) - set(MITDB_DS1) - set(MITDB_DS2))
     if unknown:
         raise ValueError(
             f"Record(s) {flatten_names(unknown)} are in neither DS1 nor DS2 of the "
             "MIT-BIH inter-patient division (de Chazal et al. 2004), which excludes "
             f"the paced records {', '.join(MITDB_PACED)}. Drop them first, e.g. "
-            f"beats[~np.isin(beats.record, {unknown!r})]."
+            f"beats[~np.isin(beats.record, {short_repr(unknown)})]."
         )
     train = np.flatnonzero(np.isin(names, MITDB_DS1)).astype(np.int64)
     test = np.flatnonzero(np.isin(names, MITDB_DS2)).astype(np.int64)

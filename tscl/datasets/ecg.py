@@ -16,7 +16,13 @@ import numpy as np
 import scipy.io
 from scipy.io.matlab import MatReadError
 
-from tscl._validation import check_param, flatten_names, import_optional
+from tscl._validation import (
+    as_path,
+    check_param,
+    flatten_names,
+    import_optional,
+    short_repr,
+)
 from tscl.datasets._common import (
     _interpolate_nan,
     resample,
@@ -54,7 +60,7 @@ def wfdb_call(function: Any, path: Path, what: str) -> Any:
         except Exception as err:
             detail = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ValueError(
-                f"WFDB record {str(path)!r}: its {what} could not be read "
+                f"WFDB record {short_repr(str(path))}: its {what} could not be read "
                 f"({type(err).__name__}: {detail}). The header "
                 f"{path.with_name(path.name + '.hea')} or its signal file is damaged "
                 "or not in WFDB format; download the record again."
@@ -86,8 +92,10 @@ def _check_rate_field(path: Path, hea: Path) -> None:
         rate = float("nan")
     if not (np.isfinite(rate) and rate > 0):
         raise ValueError(
-            f"WFDB record {str(path)!r}: the sampling frequency in its header {hea} "
-            f"is {record[2]!r}, not a positive number of Hz (wfdb would fall back "
+            f"WFDB record {short_repr(str(path))}: the sampling frequency in its "
+            f"header {hea} "
+            f"is {short_repr(record[2])}, not a positive number of Hz (wfdb would fall "
+            "back "
             "to 250 Hz). Correct the third field of the header's first line, e.g. "
             f"'{record[0]} {record[1]} 360 ...' for a record at 360 Hz."
         )
@@ -96,13 +104,14 @@ def _check_rate_field(path: Path, hea: Path) -> None:
 def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:
     """Return the record path without extension and its header, checking files."""
     wfdb = _import_wfdb()
-    path = Path(record)
+    path = as_path(record, "record", "a WFDB reader", example="'datasets/mitdb/100'")
     if path.suffix in (".hea", ".dat"):
         path = path.with_suffix("")
     hea = path.with_name(path.name + ".hea")
     if not hea.is_file():
         raise FileNotFoundError(
-            f"WFDB record {str(path)!r} not found: expected its header {hea} and "
+            f"WFDB record {short_repr(str(path))} not found: expected its header {hea} "
+            "and "
             f"its signal file(s), usually {path.with_name(path.name + '.dat')}. Pass "
             "the record path without extension, e.g. 'datasets/mitdb/100'."
         )
@@ -111,14 +120,17 @@ def _wfdb_header(record: str | os.PathLike[str]) -> tuple[Path, Any]:
     fs, length = getattr(header, "fs", None), getattr(header, "sig_len", None)
     if not isinstance(fs, (int, float)) or not fs > 0 or not isinstance(length, int):
         raise ValueError(
-            f"WFDB record {str(path)!r}: its header could not be read (sampling "
-            f"frequency {fs!r}, signal length {length!r}). The header {hea} is "
+            f"WFDB record {short_repr(str(path))}: its header could not be read "
+            "(sampling "
+            f"frequency {short_repr(fs)}, signal length {short_repr(length)}). The "
+            f"header {hea} is "
             "damaged or not in WFDB format; download the record again."
         )
     for name in sorted(set(header.file_name or [])):
         if not (path.parent / name).is_file():
             raise FileNotFoundError(
-                f"WFDB record {str(path)!r}: its header {hea} names the signal file "
+                f"WFDB record {short_repr(str(path))}: its header {hea} names the "
+                "signal file "
                 f"{path.parent / name}, which does not exist."
             )
     return path, header
@@ -128,23 +140,44 @@ def _channel_indices(channels: Channels, sig_name: list[str], path: Path) -> lis
     if channels is None:
         return list(range(len(sig_name)))
     single = isinstance(channels, numbers.Integral | str)
-    items: list[Any] = [channels] if single else list(channels)  # type: ignore[arg-type]
+    try:
+        items: list[Any] = [channels] if single else list(channels)  # type: ignore[arg-type]
+    except TypeError:
+        items = []
+    if not items:
+        raise ValueError(
+            f"channels must be None (all), a channel index or name, or a non-empty "
+            f"list of them; got {short_repr(channels)}. Record {short_repr(str(path))} "
+            "has "
+            f"{flatten_names(sig_name)}."
+        )
     indices = []
     for item in items:
         if isinstance(item, str):
             if item not in sig_name:
                 raise ValueError(
-                    f"Record {str(path)!r} has no channel named {item!r}; its "
+                    f"Record {short_repr(str(path))} has no channel named "
+                    f"{short_repr(item)}; its "
                     f"channels are {flatten_names(sig_name)}."
                 )
             indices.append(sig_name.index(item))
-        elif isinstance(item, numbers.Integral) and 0 <= int(item) < len(sig_name):
+        elif (
+            isinstance(item, numbers.Integral)
+            and not isinstance(item, bool)
+            and 0 <= int(item) < len(sig_name)
+        ):
             indices.append(int(item))
         else:
             raise ValueError(
-                f"Channel {item!r} is out of range for record {str(path)!r}, which "
+                f"Channel {short_repr(item)} is out of range for record "
+                f"{short_repr(str(path))}, which "
                 f"has {len(sig_name)} channels ({flatten_names(sig_name)})."
             )
+    if len(set(indices)) < len(indices):
+        raise ValueError(
+            f"channels names a channel twice ({short_repr(channels)}); record "
+            f"{str(path)!r} has {flatten_names(sig_name)}. Name each channel once."
+        )
     return indices
 
 
@@ -218,7 +251,7 @@ def load_wfdb_windows(
         raise ValueError(
             f"sampfrom_s={sampfrom_s} and sampto_s={sampto_s} must satisfy "
             f"0 <= sampfrom_s < sampto_s <= {header.sig_len / fs_in:g} s, the length "
-            f"of record {str(path)!r}."
+            f"of record {short_repr(str(path))}."
         )
     wfdb = _import_wfdb()
     rec = wfdb_call(wfdb.rdrecord, path, "signals")(
@@ -312,7 +345,8 @@ def _read_reference(path: Path) -> tuple[list[str], list[str]]:
             if len(row) != 2 or row[1].strip() not in CHALLENGE2017_LABELS:
                 raise ValueError(
                     f"{path}, line {i}: expected '<record>,<label>' with a label in "
-                    f"{flatten_names(CHALLENGE2017_LABELS)}; got {','.join(row)!r}."
+                    f"{flatten_names(CHALLENGE2017_LABELS)}; got "
+                    f"{short_repr(','.join(row))}."
                 )
             names.append(row[0].strip())
             labels.append(row[1].strip())

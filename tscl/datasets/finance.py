@@ -30,7 +30,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tscl._validation import check_choice, check_count, check_param
+from tscl._validation import (
+    as_signal,
+    check_choice,
+    check_count,
+    check_param,
+    short_repr,
+)
 
 __all__ = [
     "DATE_FORMATS",
@@ -66,7 +72,8 @@ def _date_format(cell: str, line: int, path: Path) -> str:
         if pattern.fullmatch(cell):
             return name
     raise ValueError(
-        f"{path}, line {line}: date {cell!r} is in none of the recognised formats: "
+        f"{path}, line {line}: date {short_repr(cell)} is in none of the recognised "
+        "formats: "
         f"{_recognised()}. Convert the date column to one of them (ISO Y-m-d is "
         "safest)."
     )
@@ -76,7 +83,8 @@ def _parse_date(cell: str, fmt: str, line: int, path: Path) -> dt.date:
     match = _PATTERNS[fmt].fullmatch(cell)
     if match is None:
         raise ValueError(
-            f"{path}, line {line}: date {cell!r} is not in the file's format {fmt} "
+            f"{path}, line {line}: date {short_repr(cell)} is not in the file's format "
+            f"{fmt} "
             "(detected on the first data line). Files with mixed date formats are "
             "not supported; convert the date column to one format."
         )
@@ -86,7 +94,8 @@ def _parse_date(cell: str, fmt: str, line: int, path: Path) -> dt.date:
     except ValueError as err:
         hint = " Dates with '/' are read as month/day/year." if fmt == "m/d/Y" else ""
         raise ValueError(
-            f"{path}, line {line}: {cell!r} is not a valid {fmt} date ({err}).{hint}"
+            f"{path}, line {line}: {short_repr(cell)} is not a valid {fmt} date "
+            f"({err}).{hint}"
         ) from None
 
 
@@ -232,7 +241,9 @@ def load_prices(
     elif column in header:
         col = header.index(column)
     else:
-        raise ValueError(f"{path} has no column {column!r}. Columns: {header}.")
+        raise ValueError(
+            f"{path} has no column {short_repr(column)}. Columns: {header}."
+        )
     lines = [line for line, _ in rows]
     dates = [_parse_date(r[date_col].strip(), fmt, n, path) for n, r in rows]
     descending = _check_order(dates, lines, path)
@@ -242,7 +253,7 @@ def load_prices(
         first = lines[int(np.argmax(gaps))]
         message = (
             f"{path}: {int(gaps.sum())} of {len(values)} rows have no "
-            f"{header[col]!r} value (first on line {first})"
+            f"{short_repr(header[col])} value (first on line {first})"
         )
         if missing == "raise":
             raise ValueError(message + "; pass missing='drop' to drop those days.")
@@ -252,7 +263,7 @@ def load_prices(
     if descending:
         out_dates, out_values = out_dates[::-1], out_values[::-1]
     if out_values.size == 0:
-        raise ValueError(f"{path}: column {header[col]!r} holds no values.")
+        raise ValueError(f"{path}: column {short_repr(header[col])} holds no values.")
     _warn_holes(out_dates, path)
     return out_dates, np.ascontiguousarray(out_values, dtype=np.float64)
 
@@ -290,11 +301,15 @@ def _parse_value(cell: str, name: str, line: int, path: Path) -> float:
         value = float(text)
     except ValueError:
         raise ValueError(
-            f"{path}, line {line}: {name!r} cell {cell!r} is not a number. Missing "
+            f"{path}, line {line}: {short_repr(name)} cell {short_repr(cell)} is not a "
+            "number. Missing "
             f"values must be one of {list(MISSING)}."
         ) from None
     if not math.isfinite(value):
-        raise ValueError(f"{path}, line {line}: {name!r} cell {cell!r} is infinite.")
+        raise ValueError(
+            f"{path}, line {line}: {short_repr(name)} cell {short_repr(cell)} is "
+            "infinite."
+        )
     return value
 
 
@@ -347,9 +362,20 @@ def align_prices(
     return common, np.stack(values)
 
 
+def _date_array(dates: Any, name: str) -> np.ndarray:
+    """``np.asarray(dates)``, with a ragged or odd value refused by name."""
+    try:
+        return np.asarray(dates)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"The dates of {name} must be a numpy datetime64 array; got "
+            f"{short_repr(dates)}. Use np.asarray(dates, dtype='datetime64[D]')."
+        ) from None
+
+
 def _check_dates(dates: Any, values: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Dates as datetime64[D], strictly increasing, as long as the values' last axis."""
-    dates = np.asarray(dates)
+    dates = _date_array(dates, name)
     if dates.dtype.kind != "M":
         raise TypeError(
             f"The dates of {name} must be a numpy datetime64 array; got dtype "
@@ -399,7 +425,7 @@ def log_returns(prices: Any) -> np.ndarray:
     >>> log_returns([100.0, 110.0, 99.0]).round(4)
     array([ 0.0953, -0.1054])
     """
-    p = np.asarray(prices, dtype=np.float64)
+    p = as_signal(prices, "log_returns", name="prices").astype(np.float64)
     if p.ndim not in (1, 2) or p.shape[-1] < 2:
         raise ValueError(
             f"prices must have shape (n_days,) or (n_series, n_days) with n_days >= "
@@ -532,7 +558,7 @@ def return_windows(
         owner="return_windows",
         hint="Statistics of the whole series would leak the future.",
     )
-    r = np.asarray(returns, dtype=np.float64)
+    r = as_signal(returns, "return_windows", name="returns").astype(np.float64)
     if r.ndim not in (1, 2) or not np.all(np.isfinite(r)):
         raise ValueError(
             "returns must be finite with shape (n_days,) or (n_series, n_days); got "
@@ -590,7 +616,8 @@ def _vol_threshold(
     before = label_end < np.datetime64(train_end, "D")
     if not before.any():
         raise ValueError(
-            f"No window has its labels before train_end={train_end!r} (the first "
+            f"No window has its labels before train_end={short_repr(train_end)} (the "
+            "first "
             f"label horizon ends on {label_end[0]}); choose a later train_end."
         )
     return float(np.median(future_vol[before]))
@@ -619,7 +646,7 @@ def chronological_split(
     ----------
     dates : array-like of datetime64, or int
         The end dates of the windows, strictly increasing (one per trading
-        day with ``stride=1``), or the number of windows in time order.
+        day with ``stride=1``), or the number of windows in time order (at most 2^27).
     gap : int
         Windows left out between the last training and the first test window,
         >= 0; at least the label horizon (in windows: ``ceil(horizon /
@@ -661,8 +688,9 @@ def chronological_split(
     if (test_start is None) == (test_size is None):
         raise ValueError(
             "chronological_split needs exactly one of test_start (a date) and "
-            f"test_size (a fraction or count); got test_start={test_start!r}, "
-            f"test_size={test_size!r}."
+            "test_size (a fraction or count); got "
+            f"test_start={short_repr(test_start)}, "
+            f"test_size={short_repr(test_size)}."
         )
     if test_start is not None:
         if dates is None:
@@ -689,9 +717,11 @@ def chronological_split(
 def _window_count(dates: Any) -> tuple[int, np.ndarray | None]:
     """Return the number of windows and their dates (None for a count)."""
     if isinstance(dates, numbers.Integral) and not isinstance(dates, bool):
-        check_count(dates, "dates", owner="chronological_split", minimum=2)
+        check_count(
+            dates, "dates", owner="chronological_split", minimum=2, maximum=2**27
+        )
         return int(dates), None
-    array = np.asarray(dates)
+    array = _date_array(dates, "the windows")
     if array.dtype.kind != "M":
         raise TypeError(
             "dates must be window end dates (datetime64, e.g. ReturnWindows.dates) "

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tscl._validation import check_choice, flatten_names
+from tscl._validation import check_choice, flatten_names, short_repr
 from tscl.datasets._common import _interpolate_nan, data_home
 from tscl.datasets.ecg import _import_wfdb, wfdb_call
 
@@ -94,7 +94,8 @@ class PTBXL:
         if np.ndim(rows) != 1:
             raise IndexError(
                 f"PTBXL must be indexed by a slice, an integer array or a boolean "
-                f"mask of length {len(self)}; got {index!r}. For one record use "
+                f"mask of length {len(self)}; got {short_repr(index)}. For one record "
+                "use "
                 "data[[i]]."
             )
         return PTBXL(
@@ -135,7 +136,7 @@ def _parse_scp_codes(text: str, ecg_id: int, path: Path) -> dict[str, float]:
     ):
         raise ValueError(
             f"{path}, ecg_id {ecg_id}: scp_codes must be a dict literal such as "
-            f"\"{{'NORM': 100.0, 'SR': 0.0}}\"; got {text!r}."
+            f"\"{{'NORM': 100.0, 'SR': 0.0}}\"; got {short_repr(text)}."
         )
     return {k: float(v) for k, v in codes.items()}
 
@@ -148,7 +149,7 @@ def _label_map(root: Path, labels: str) -> tuple[dict[str, set[str]], tuple[str,
     for name in ("diagnostic", "diagnostic_class", "diagnostic_subclass"):
         if name not in column:
             raise ValueError(
-                f"{path} has no column {name!r}; its columns are "
+                f"{path} has no column {short_repr(name)}; its columns are "
                 f"{flatten_names(header)}. Re-download it from {PTBXL_URL}."
             )
     mapping: dict[str, set[str]] = {}
@@ -181,13 +182,15 @@ def _label_map(root: Path, labels: str) -> tuple[dict[str, set[str]], tuple[str,
 def _check_args(sampling_rate: Any, folds: Any, labels: Any) -> set[int] | None:
     if not isinstance(sampling_rate, numbers.Real) or isinstance(sampling_rate, bool):
         raise TypeError(
-            f"sampling_rate must be 100 or 500 (Hz); got {sampling_rate!r} of type "
+            f"sampling_rate must be 100 or 500 (Hz); got {short_repr(sampling_rate)} "
+            "of type "
             f"{type(sampling_rate).__name__}."
         )
     if sampling_rate not in (100, 500):
         raise ValueError(
             f"sampling_rate must be 100 or 500 (Hz), the two versions PTB-XL ships "
-            f"(records100/, records500/); got {sampling_rate!r}. For another rate, "
+            f"(records100/, records500/); got {short_repr(sampling_rate)}. For another "
+            "rate, "
             "load one and use tscl.datasets.resample."
         )
     check_choice(labels, "labels", LABELS, owner="load_ptbxl")
@@ -196,7 +199,7 @@ def _check_args(sampling_rate: Any, folds: Any, labels: Any) -> set[int] | None:
     items = [folds] if isinstance(folds, numbers.Integral) else folds
     if not isinstance(items, Iterable) or isinstance(items, str):
         raise TypeError(
-            f"folds must be an int or a list of ints in 1-10; got {folds!r}."
+            f"folds must be an int or a list of ints in 1-10; got {short_repr(folds)}."
         )
     chosen = list(items)
     if not chosen or not all(
@@ -207,7 +210,8 @@ def _check_args(sampling_rate: Any, folds: Any, labels: Any) -> set[int] | None:
     ):
         raise ValueError(
             f"folds must be an int or a non-empty list of ints in 1-10 (strat_fold); "
-            f"got {folds!r}. The usual split: folds=range(1, 9) train, 9 validation, "
+            f"got {short_repr(folds)}. The usual split: folds=range(1, 9) train, 9 "
+            "validation, "
             "10 test."
         )
     return {int(f) for f in chosen}
@@ -405,7 +409,8 @@ def load_ptbxl(
             if code not in mapping:
                 raise ValueError(
                     f"{folder / 'ptbxl_database.csv'}, ecg_id {index['ecg_id'][i]}: "
-                    f"SCP code {code!r} is not in {folder / 'scp_statements.csv'}; "
+                    f"SCP code {short_repr(code)} is not in "
+                    f"{folder / 'scp_statements.csv'}; "
                     "the two files do not belong together. Re-download PTB-XL."
                 )
             y[i, [position[label] for label in mapping[code]]] = 1

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tscl._validation import short_repr
 from tscl.datasets._common import data_home
 from tscl.datasets._missing import check_policy, fill_missing
 
@@ -186,7 +187,8 @@ def load_ucr_file(
         raise IsADirectoryError(
             f"UCR file {path} is a folder; pass one of its split files, such as "
             f"{Path(path) / (Path(path).name + '_TRAIN.tsv')}, or load both splits "
-            f"with load_ucr({Path(path).name!r}, root={str(Path(path).parent)!r})."
+            f"with load_ucr({short_repr(Path(path).name)}, "
+            f"root={short_repr(str(Path(path).parent))})."
         )
     if not Path(path).is_file():
         raise FileNotFoundError(f"UCR file {path} does not exist.")
@@ -299,7 +301,8 @@ def load_ucr(
     train = next((p for p in tried if p.is_file()), None)
     if train is None:
         raise FileNotFoundError(
-            f"UCR dataset {name!r} not found; tried {tried[0]} and {tried[1]}. "
+            f"UCR dataset {short_repr(name)} not found; tried {tried[0]} and "
+            f"{tried[1]}. "
             f"Download the UCR archive 2018 from {UCR_URL}, unpack it and pass "
             "root= (or set TSCL_DATA) to the folder that holds the dataset folders."
         )

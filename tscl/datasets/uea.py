@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tscl._validation import short_repr
 from tscl.datasets._common import data_home
 from tscl.datasets._missing import check_policy, fill_missing
 from tscl.datasets.ucr import LabelledSeries, Split, _convert_labels
@@ -117,7 +118,8 @@ def _parse_values(text: str, path: Path, line: int, dimension: int) -> np.ndarra
         raise _Malformed(
             path,
             line,
-            f"dimension {dimension}: could not read {bad!r} as a number; expected "
+            f"dimension {dimension}: could not read {short_repr(bad)} as a number; "
+            "expected "
             f"numbers separated by ',' with '?' for a missing value.{hint}",
         ) from None
 
@@ -226,7 +228,8 @@ def _ts_case(
         raise _Malformed(
             path,
             n,
-            f"class label {label!r} is not one of those declared by @classLabel: "
+            f"class label {short_repr(label)} is not one of those declared by "
+            "@classLabel: "
             f"{' '.join(header.class_labels)}.",
         )
     values = [_parse_values(d, path, n, k) for k, d in enumerate(dims)]
@@ -312,7 +315,9 @@ def _arff_attribute(
         return True
     if inner:
         if kind.lower() not in _NUMERIC_TYPES:
-            raise _Malformed(path, n, f"time steps must be numeric; got {kind!r}.")
+            raise _Malformed(
+                path, n, f"time steps must be numeric; got {short_repr(kind)}."
+            )
         header.width += 1
     else:
         header.outer.append((n, kind))
@@ -354,7 +359,9 @@ def _arff_structure(header: _ArffHeader, path: Path, n: int) -> _ArffHeader:
         )
     for line, kind in outer[:-1]:  # univariate: one numeric attribute per step
         if kind.lower() not in _NUMERIC_TYPES:
-            raise _Malformed(path, line, f"time steps must be numeric; got {kind!r}.")
+            raise _Malformed(
+                path, line, f"time steps must be numeric; got {short_repr(kind)}."
+            )
     if not header.relational:
         header.width = len(outer) - 1
     if header.width == 0:
@@ -371,7 +378,7 @@ def _arff_label(text: str, header: _ArffHeader, path: Path, n: int) -> str:
         raise _Malformed(
             path,
             n,
-            f"class label {label!r} is not one of those declared: "
+            f"class label {short_repr(label)} is not one of those declared: "
             f"{', '.join(header.class_labels)}.",
         )
     return label
@@ -494,7 +501,8 @@ def _find_splits(name: str, root: str | os.PathLike[str] | None) -> tuple[Path, 
     train = next((p for p in tried if p.is_file()), None)
     if train is None:
         raise FileNotFoundError(
-            f"UEA dataset {name!r} not found; tried {', '.join(map(str, tried))}. "
+            f"UEA dataset {short_repr(name)} not found; tried "
+            f"{', '.join(map(str, tried))}. "
             f"Download the UEA archive ({UEA_ARCHIVE_URL}, or one dataset from "
             f"{UEA_URL}), unpack it and pass root= (or set TSCL_DATA) to the folder "
             "that holds the dataset folders."

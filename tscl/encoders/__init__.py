@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tscl._validation import resolve_name
+from tscl._validation import check_keywords, resolve_name, short_repr
 from tscl.encoders._base import Encoder
 from tscl.encoders._cnn import CNN, TS2VecEncoder
 from tscl.encoders._encode import encode, output_size, timestamps
@@ -85,8 +85,10 @@ def build_encoder(
     if not (isinstance(found, type) and issubclass(found, nn.Module)):
         raise TypeError(
             "The 'encoder' parameter must be a name in "
-            f"{sorted(ENCODERS)}, an nn.Module class or instance; got {encoder!r}."
+            f"{sorted(ENCODERS)}, an nn.Module class or instance; got "
+            f"{short_repr(encoder)}."
         )
+    check_keywords(found, params or {}, "encoder_params", skip=2)
     try:
         with torch.device("meta"):  # count the weights before allocating them
             size = sum(
@@ -95,14 +97,15 @@ def build_encoder(
             )
     except TypeError as err:
         raise TypeError(
-            f"Could not build {found.__name__} with encoder_params={params!r}: {err}"
+            f"Could not build {found.__name__} with "
+            f"encoder_params={short_repr(params)}: {err}"
         ) from None
     except (RuntimeError, NotImplementedError):
         size = 0  # an encoder that cannot be built on the meta device: not counted
     if size > MAX_PARAMETERS:
         raise ValueError(
             f"{found.__name__} with in_channels={in_channels}, out_dim={out_dim} and "
-            f"encoder_params={params!r} would have {size:,} weights "
+            f"encoder_params={short_repr(params)} would have {size:,} weights "
             f"({size * 4 / 2**30:.1f} GiB in float32), more than tscl builds "
             f"({MAX_PARAMETERS:,}); lower hidden_dim, depth or kernel_size."
         )

@@ -8,7 +8,7 @@ from typing import Any
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tscl._validation import check_count, check_tensor
+from tscl._validation import MAX_SIZE, check_count, check_tensor
 
 __all__ = ["Encoder"]
 
@@ -128,7 +128,6 @@ class Encoder(nn.Module):
 #: 200,000 or a kernel of a million would take minutes or all memory to build.
 #: Sizes not named here are bounded by ``MAX_SIZE``.
 SIZE_LIMITS = {"depth": 64, "kernel_size": 1025, "n_heads": 256}
-MAX_SIZE = 65536
 
 
 def _check_sizes(owner: nn.Module, **sizes: Any) -> None:

@@ -15,7 +15,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -24,7 +23,7 @@ from torch import nn
 from tscl import augment as augment_module
 from tscl import distributed, encoders, training
 from tscl._series import SeriesMixin
-from tscl._validation import check_count, check_param
+from tscl._validation import check_count, check_param, seed_from
 from tscl.evaluation._metrics import scores
 
 __all__ = ["EncoderClassifier", "fine_tune"]
@@ -223,7 +222,7 @@ class EncoderClassifier(SeriesMixin, ClassifierMixin, BaseEstimator):
         encoder_labels = LabelEncoder().fit(y)
         self.classes_ = encoder_labels.classes_
         target = torch.as_tensor(encoder_labels.transform(y))
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        seed = seed_from(self.random_state, owner=self)
         split = _validation_split(
             target.numpy(), self.validation_fraction, seed, _check_groups(groups, y)
         )

@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from tscl._validation import check_array_values, check_count, check_param
+from tscl._validation import check_array_values, check_count, check_param, short_repr
 from tscl.evaluation._metrics import scores
 
 __all__ = ["PROBES", "knn_probe", "linear_probe", "svm_probe"]
@@ -195,7 +195,8 @@ def svm_probe(
         if C != "auto" or class_weight is not None:
             raise ValueError(
                 "protocol='ts2vec' chooses C itself and weighs classes equally; got "
-                f"C={C!r}, class_weight={class_weight!r}. Leave both at their "
+                f"C={short_repr(C)}, class_weight={short_repr(class_weight)}. Leave "
+                "both at their "
                 "defaults, or use protocol='tscl'."
             )
         Z_train, y_train, model = _ts2vec_svc(Z_train, y_train)
@@ -206,7 +207,7 @@ def svm_probe(
     else:
         raise ValueError(
             f"protocol must be 'tscl' or 'ts2vec' (TS2Vec's exact SVM search); got "
-            f"{protocol!r}."
+            f"{short_repr(protocol)}."
         )
     return _fit_and_score(
         model, (Z_train, y_train, Z_test, y_test), f1_labels, "decision_function"

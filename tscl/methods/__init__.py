@@ -22,7 +22,7 @@ from typing import Any
 
 from torch import nn
 
-from tscl._validation import resolve_name
+from tscl._validation import check_keywords, resolve_name, short_repr
 from tscl.methods._base import Method, MomentumTarget, mlp, projection_head
 from tscl.methods._bootstrap import BYOL, SimSiam
 from tscl.methods._clip import CLIP, ChannelGroup, CLIPPair, PairEncoder, Spectrum
@@ -83,7 +83,7 @@ def method_class(method: str | type[Method] | Method) -> type[Method]:
     if not (isinstance(found, type) and issubclass(found, Method)):
         raise TypeError(
             f"The 'method' parameter must be a name in {sorted(METHODS)} or a "
-            f"tscl.methods.Method subclass; got {method!r}."
+            f"tscl.methods.Method subclass; got {short_repr(method)}."
         )
     return found
 
@@ -126,13 +126,15 @@ def build_method(
     if isinstance(found, Method):
         return found
     cls = method_class(found)
+    check_keywords(cls, params or {}, "method_params", skip=1)
     try:
         return cls(encoder, **(params or {}))
     except TypeError as err:
         if "argument" not in str(err):
             raise
         raise TypeError(
-            f"Could not build {cls.__name__} with method_params={params!r}: {err}"
+            f"Could not build {cls.__name__} with method_params={short_repr(params)}: "
+            f"{err}"
         ) from None
 
 

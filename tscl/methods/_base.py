@@ -15,6 +15,7 @@ __all__ = [
     "Method",
     "MomentumTarget",
     "mlp",
+    "momentum_target",
     "projection_head",
 ]
 
@@ -146,6 +147,20 @@ class MomentumTarget(nn.Module):
         """Run the copy without building a graph."""
         with torch.no_grad():
             return self.net(x)
+
+
+def momentum_target(
+    online: nn.Module, momentum: Any, momentum_schedule: Any, owner: object
+) -> MomentumTarget:
+    """Build a method's :class:`MomentumTarget`, checking its schedule by name.
+
+    The message names ``momentum_schedule``, the method's keyword, not the
+    target's ``schedule``.
+    """
+    check_choice(
+        momentum_schedule, "momentum_schedule", MomentumTarget.SCHEDULES, owner=owner
+    )
+    return MomentumTarget(online, momentum, momentum_schedule)
 
 
 class Method(nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from tscl import encoders, losses
-from tscl._validation import check_count
-from tscl.methods._base import Method, MomentumTarget, mlp
+from tscl._validation import MAX_SIZE, check_count
+from tscl.methods._base import Method, MomentumTarget, mlp, momentum_target
 
 __all__ = ["BYOL", "SimSiam"]
 
@@ -57,8 +57,8 @@ class BYOL(Method):
         momentum_schedule: str = "cosine",
     ) -> None:
         super().__init__()
-        check_count(projection_dim, "projection_dim", owner=self)
-        check_count(hidden_dim, "hidden_dim", owner=self)
+        check_count(projection_dim, "projection_dim", owner=self, maximum=MAX_SIZE)
+        check_count(hidden_dim, "hidden_dim", owner=self, maximum=MAX_SIZE)
         self.encoder = encoder
         self.projector = mlp(encoders.output_size(encoder), hidden_dim, projection_dim)
         self.predictor = mlp(projection_dim, hidden_dim, projection_dim)
@@ -66,7 +66,7 @@ class BYOL(Method):
         self.target: nn.Module | None = self._make_target(momentum, momentum_schedule)
 
     def _make_target(self, momentum: float, schedule: str) -> nn.Module | None:
-        return MomentumTarget(self.online(), momentum, schedule)
+        return momentum_target(self.online(), momentum, schedule, owner=self)
 
     def online(self) -> nn.Module:
         """Return the encoder and projector as one module (sharing parameters)."""

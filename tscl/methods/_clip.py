@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from tscl import distributed, encoders, losses
-from tscl._validation import check_choice, check_count
+from tscl._validation import MAX_SIZE, check_choice, check_count, short_repr
 from tscl.methods._base import Method, projection_head
 
 __all__ = ["CLIP", "CLIPPair", "ChannelGroup", "PairEncoder", "Spectrum"]
@@ -186,7 +186,7 @@ class CLIPPair(nn.Module):
         learn_temperature: bool = True,
     ) -> None:
         super().__init__()
-        check_count(projection_dim, "projection_dim", owner=self)
+        check_count(projection_dim, "projection_dim", owner=self, maximum=MAX_SIZE)
         self.encoder_a, self.encoder_b = encoder_a, encoder_b
         self.head_a = projection_head(encoders.output_size(encoder_a), projection_dim)
         self.head_b = projection_head(encoders.output_size(encoder_b), projection_dim)
@@ -312,7 +312,7 @@ class CLIP(Method):
             groups = (range(half), range(half, in_channels))
         usage = (
             "'groups' must be two non-empty lists of integer channel indices, e.g. "
-            f"([0, 1, 2], [3, 4, 5]); got {groups!r}."
+            f"([0, 1, 2], [3, 4, 5]); got {short_repr(groups)}."
         )
         if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence):
             raise TypeError(usage)
@@ -329,7 +329,7 @@ class CLIP(Method):
         if min(flat) < 0 or max(flat) >= in_channels:
             raise ValueError(
                 f"'groups' holds channel indices outside 0..{in_channels - 1}: "
-                f"{groups!r}."
+                f"{short_repr(groups)}."
             )
         a, b = ChannelGroup(groups[0]), ChannelGroup(groups[1])
         return (a, b), (len(a.channels), len(b.channels))

@@ -9,10 +9,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tscl import distributed, encoders, losses
-from tscl._validation import check_count
-from tscl.methods._base import Method, MomentumTarget, projection_head
+from tscl._validation import MAX_SIZE, check_count
+from tscl.methods._base import Method, momentum_target, projection_head
 
 __all__ = ["MoCo", "SimCLR", "SupCon", "Triplet"]
+
+#: The longest MoCo queue (2^20 keys of 128 floats is 512 MiB).
+MAX_QUEUE = 2**20
 
 
 class _Projected(Method):
@@ -20,7 +23,7 @@ class _Projected(Method):
 
     def __init__(self, encoder: nn.Module, projection_dim: int) -> None:
         super().__init__()
-        check_count(projection_dim, "projection_dim", owner=self)
+        check_count(projection_dim, "projection_dim", owner=self, maximum=MAX_SIZE)
         self.encoder = encoder
         self.head = projection_head(encoders.output_size(encoder), projection_dim)
 
@@ -238,6 +241,7 @@ class MoCo(_Projected):
     temperature : float, default=0.2
         InfoNCE temperature (MoCo v2's value).
     queue_size : int, default=1024
+        Negative keys kept, at most ``MAX_QUEUE`` (2^20).
         Number of negative keys kept. Keys of the same series from earlier steps
         act as (false) negatives, so keep it below the number of training
         series when the dataset is small.
@@ -278,10 +282,10 @@ class MoCo(_Projected):
         momentum_schedule: str = "cosine",
     ) -> None:
         super().__init__(encoder, projection_dim)
-        check_count(queue_size, "queue_size", owner=self)
+        check_count(queue_size, "queue_size", owner=self, maximum=MAX_QUEUE)
         self.criterion = losses.InfoNCE(temperature)
-        self.target = MomentumTarget(
-            nn.Sequential(self.encoder, self.head), momentum, momentum_schedule
+        self.target = momentum_target(
+            nn.Sequential(self.encoder, self.head), momentum, momentum_schedule, self
         )
         queue = F.normalize(torch.randn(queue_size, projection_dim), dim=1)
         self.register_buffer("queue", queue)

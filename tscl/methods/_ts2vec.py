@@ -131,7 +131,7 @@ class TS2Vec(Method):
         stride = int(getattr(encoder, "timestamp_stride", 1))
         self.min_length = 2 ** (temporal_unit + 1) * stride  # the shortest crop
         if max_train_length is not None:
-            check_count(max_train_length, "max_train_length", owner=self)
+            check_count(max_train_length, "max_train_length", owner=self, maximum=2**24)
             if max_train_length < self.min_length:
                 raise ValueError(
                     f"max_train_length={max_train_length} is shorter than the "

@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tscl import estimator as estimator_module
 from tscl import records as records_module
+from tscl._validation import short_repr
 
 __all__ = ["PretrainedEncoder", "available", "load"]
 
@@ -45,7 +46,7 @@ def _card(name: Any) -> dict[str, Any]:
     names = _names()
     if not isinstance(name, str) or name not in names:
         raise ValueError(
-            f"No pretrained encoder named {name!r}; the shipped ones are "
+            f"No pretrained encoder named {short_repr(name)}; the shipped ones are "
             f"{', '.join(map(repr, names)) or 'none'} (see tscl.pretrained."
             "available())."
         )
@@ -56,7 +57,8 @@ def _card(name: Any) -> dict[str, Any]:
         summary = str(card["summary"])
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ValueError(
-            f"The card of the pretrained encoder {name!r} ({path}) is damaged "
+            f"The card of the pretrained encoder {short_repr(name)} ({path}) is "
+            "damaged "
             f"({type(err).__name__}: {err}); reinstall tscl."
         ) from None
     return {**card, "record_encoder": settings, "summary": summary}

@@ -31,6 +31,11 @@ __all__ = [
     "make_optimizer",
 ]
 
+#: The largest learning rate and weight decay a run takes: larger ones overflow
+#: the optimizer's float arithmetic, and no recipe uses anything near them.
+MAX_LEARNING_RATE = 10.0
+MAX_WEIGHT_DECAY = 100.0
+
 #: Learning-rate schedules: a cosine decay to 0 over the run, or a constant rate.
 SCHEDULES = ("cosine", "constant")
 
@@ -150,14 +155,18 @@ class TrainConfig:
             check_count(self.n_steps, "n_steps", owner=owner)
         check_choice(self.schedule, "schedule", SCHEDULES, owner=owner)
         check_param(
-            self.learning_rate, "learning_rate", owner=owner, interval=(0, None)
+            self.learning_rate,
+            "learning_rate",
+            owner=owner,
+            interval=(0, MAX_LEARNING_RATE),
+            closed="right",
         )
         check_param(
             self.weight_decay,
             "weight_decay",
             owner=owner,
-            interval=(0, None),
-            closed="left",
+            interval=(0, MAX_WEIGHT_DECAY),
+            closed="both",
         )
         check_param(self.verbose, "verbose", owner=owner, kind=(numbers.Integral, bool))
         for flag in ("compile", "resume", "drop_last"):

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from tscl import checkpoint as checkpoints
 from tscl import distributed, monitoring
+from tscl._validation import short_repr
 from tscl.methods import Method
 from tscl.training._config import (
     PRECISIONS,
@@ -111,7 +112,7 @@ class _Loop:
             raise TrainingError(
                 f"Out of memory on {self.device} at epoch {epoch + 1}, step "
                 f"{self.step + 1}, with batch_size={batch_size} per process and "
-                f"precision={self.precision!r}. Use a smaller batch_size, "
+                f"precision={short_repr(self.precision)}. Use a smaller batch_size, "
                 "precision='bf16' (about half the activation memory) or a smaller "
                 "encoder. Checkpoints written so far are kept."
             ) from err

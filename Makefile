@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 ISOLATED_PIP := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
 	-u PIP_CONSTRAINT -u PIP_NO_INDEX PIP_CONFIG_FILE=/dev/null
 
-.PHONY: demo test lint typecheck install check-setup clean gpu-check docs
+.PHONY: demo test fuzz lint typecheck install check-setup clean gpu-check docs
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,13 @@ check-setup: $(STAMP)
 	@echo "check-setup: the install resolves from the public index alone."
 
 test: $(STAMP) lint typecheck check-setup
-	$(BIN)/pytest -q
+	TSCL_FUZZ= $(BIN)/pytest -q
+
+# The fuzz suite's long profile: 10 times the examples of `make test`, drawn at
+# random on each run (`make test` runs the same examples every time). CI runs it
+# when TSCL_FUZZ=long is set in its environment.
+fuzz: $(STAMP)
+	TSCL_FUZZ=long $(BIN)/pytest -q tests/test_fuzz.py
 
 # The documentation site: the guides (MyST markdown) and the API reference from the
 # numpydoc docstrings, in docs/_build/html; any warning is an error.

@@ -367,6 +367,10 @@ def _edit(saved: Path, edit) -> None:
             lambda c: c["params"].update(
                 encoder_params={"hidden_dim": 4096, "depth": 9}
             ),
+            "906,072,068 weights .* more than tscl builds",
+        ),
+        (
+            lambda c: c["params"].update(encoder_params={"hidden_dim": 1024}),
             "encoder.pt could not be read as this model's weights",
         ),
         (lambda c: c["params"].update(n_components="many"), "n_components"),

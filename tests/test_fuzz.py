@@ -53,8 +53,11 @@ pytestmark = [
 DOCUMENTED = (ValueError, TypeError, OSError, TrainingError)
 #: Seconds one example may take.
 TIME_BOUND = 30
-#: Bytes of address space one example may add to what the process holds.
-MEMORY_BOUND = 3 << 30
+#: Bytes of address space the examples may use beyond what the process held
+#: before the first one (a fixed limit: a relative one would ratchet up if
+#: memory were kept between examples).
+MEMORY_BOUND = 6 << 30
+_BASELINE: list[int] = []
 
 LONG = os.environ.get("TSCL_FUZZ") == "long"
 
@@ -86,7 +89,9 @@ def _address_space() -> int:
 def bounded() -> Iterator[None]:
     """Run the body under an address-space limit and an alarm."""
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = _address_space() + MEMORY_BOUND
+    if not _BASELINE:
+        _BASELINE.append(_address_space())
+    limit = _BASELINE[0] + MEMORY_BOUND
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
 
@@ -326,8 +331,10 @@ def test_augment_parse(text: str) -> None:
     views = refused_or_works(lambda: augment.parse(text), "augment", *words)
     if not isinstance(views, Exception):
         out = refused_or_works(lambda: _apply(views))
-        assert not isinstance(out, Exception), out
-        assert out.shape[:2] == (4, 2)
+        if isinstance(out, Exception):  # only the length depends on the data
+            assert "timesteps" in str(out), out
+        else:
+            assert out.shape[:2] == (4, 2)
 
 
 @fuzz(60)

@@ -274,4 +274,8 @@ def test_check_param_rejects_non_finite_numbers_even_without_bounds(value, inter
         ValueError, match=r"'sigma' parameter of Jitter must be a finite"
     ):
         check_param(value, "sigma", owner="Jitter", interval=interval)
-    check_param(1e300, "sigma", owner="Jitter", interval=interval)  # large is fine
+    check_param(1e15, "sigma", owner="Jitter", interval=interval)  # large is fine
+    with pytest.raises(ValueError, match=r"at most 1e\+15 in magnitude; got 1e\+300"):
+        check_param(1e300, "sigma", owner="Jitter", interval=interval)  # absurd
+    with pytest.raises(ValueError, match="in magnitude"):  # not an OverflowError
+        check_param(10**400, "sigma", owner="Jitter", interval=interval)

@@ -106,7 +106,15 @@ def check_param(
             f"The '{name}' parameter{_owner_name(owner)} must be of type {expected}. "
             f"Got {short_repr(value)} of type {type(value).__name__}."
         )
-    finite = not (isinstance(value, numbers.Real) and not np.isfinite(float(value)))
+    finite = isinstance(value, numbers.Integral) or not (
+        isinstance(value, numbers.Real) and not np.isfinite(float(value))
+    )
+    if finite and numeric and abs(value) > MAX_MAGNITUDE:  # type: ignore[arg-type]
+        raise ValueError(
+            f"The '{name}' parameter{_owner_name(owner)} must be at most "
+            f"{MAX_MAGNITUDE:g} in magnitude; got {short_repr(value)}. No parameter "
+            "of tscl means anything larger (check the unit)."
+        )
     if interval is None and finite:
         return
     low, high = interval if interval is not None else (None, None)
@@ -136,6 +144,10 @@ def check_param(
         f"Got {short_repr(value)}."
     )
 
+
+#: The largest magnitude of any numeric parameter (rates in Hz, seconds,
+#: temperatures, counts): beyond it a value is a mistake, and torch overflows.
+MAX_MAGNITUDE = 1e15
 
 #: The bound of sizes with no bound of their own (widths, projection sizes, k):
 #: larger ones would take minutes or all memory to build.

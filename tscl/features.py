@@ -62,6 +62,8 @@ RR_FEATURE_NAMES = [
 
 #: R-peak detectors of :func:`rr_features` and :class:`RRFeatures`.
 DETECTORS = ("pan-tompkins", "xqrs")
+#: The lowest rate wfdb's GQRS runs at (its QS step of 0.07 s / 4 is one sample).
+GQRS_MIN_FS = 4 / 0.07
 #: Sampling rates (Hz) the R-peak detectors accept.
 FS_RANGE = (25.0, 10_000.0)
 
@@ -237,7 +239,8 @@ def _search_back(
 def _detect_peaks(signal: np.ndarray, fs: float, detector: str) -> np.ndarray:
     """R-peak sample indices from the chosen detector.
 
-    ``"xqrs"`` is wfdb's XQRS, falling back to GQRS when it finds < 2 peaks.
+    ``"xqrs"`` is wfdb's XQRS, falling back to GQRS when it finds < 2 peaks
+    (GQRS needs at least 58 Hz: below, wfdb refuses with a bare Exception).
     """
     if detector == "pan-tompkins":
         return detect_r_peaks(signal, fs)
@@ -246,7 +249,7 @@ def _detect_peaks(signal: np.ndarray, fs: float, detector: str) -> np.ndarray:
         peaks = processing.xqrs_detect(signal, fs=fs, verbose=False)
     except (ValueError, IndexError):  # very short or flat signals
         peaks = np.array([], dtype=int)
-    if len(peaks) < 2:
+    if len(peaks) < 2 and fs >= GQRS_MIN_FS:
         try:
             peaks = processing.gqrs_detect(sig=signal, fs=fs)
         except (ValueError, IndexError):

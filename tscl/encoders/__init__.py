@@ -112,9 +112,11 @@ def build_encoder(
     return found(in_channels, out_dim, **(params or {}))
 
 
-#: The most weights :func:`build_encoder` builds (8 GiB in float32); a saved
-#: model may describe no more (``tscl.load`` checks it before reading weights).
-MAX_PARAMETERS = 2**31
+#: The most weights :func:`build_encoder` builds: 2^28, 1 GiB in float32 and
+#: about 4 GiB with the gradients and AdamW's two moments (tscl's own encoders
+#: have 0.1-2 million); a saved model may describe no more (``tscl.load``
+#: checks it before reading weights).
+MAX_PARAMETERS = 2**28
 
 
 #: Encoders by name. ``ContrastiveEncoder(encoder=...)`` takes a name or a class.

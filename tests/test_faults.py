@@ -362,6 +362,7 @@ def _edit(saved: Path, edit) -> None:
         (lambda c: c["fitted"].update(mean_=[0.0, float("nan")]), "not finite"),
         (lambda c: c["fitted"].update(scale_=[1.0, 0.0]), "scale_ must be > 0"),
         (lambda c: c["fitted"].update(n_channels_in_=10**9), "n_channels_in_"),
+        (lambda c: c["fitted"].update(n_features_in_=3), "differs from n_channels"),
         (lambda c: c["params"].update(n_components=10**9), "beyond 1048576"),
         (
             lambda c: c["params"].update(

@@ -216,6 +216,11 @@ def _checked_fitted(fitted: dict[str, Any]) -> dict[str, Any]:
         )
     if not isinstance(fitted["n_features_in_"], int) or fitted["n_features_in_"] < 1:
         raise ValueError(f"n_features_in_ = {short_repr(fitted['n_features_in_'])}")
+    if fitted["n_dims_in_"] == 3 and fitted["n_features_in_"] != channels:
+        raise ValueError(  # for 3-D input the features are the channels
+            f"n_features_in_ = {fitted['n_features_in_']} differs from "
+            f"n_channels_in_ = {channels} for 3-D input"
+        )
     for name in ("mean_", "scale_"):
         try:
             values = np.asarray(fitted[name], dtype=np.float64)

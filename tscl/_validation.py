@@ -568,6 +568,11 @@ def check_group_ids(groups: Any, name: str = "groups") -> np.ndarray:
     ValueError: groups has 1 missing id(s) (NaN or None), the first at position 1; ...
     """
     ids = as_array(groups, name, "groups")
+    if ids.dtype.kind == "c":
+        raise TypeError(
+            f"{name} must hold record or patient ids (integers or strings); got "
+            f"dtype {ids.dtype}."
+        )
     if ids.ndim != 1 or ids.size == 0:
         raise ValueError(
             f"{name} must be a non-empty 1-D array, one record or patient id per "

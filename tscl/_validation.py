@@ -672,7 +672,7 @@ def as_signal(x: Any, owner: str, *, axis: int = -1, name: str = "x") -> np.ndar
             f"{type(x).__name__} ({short_repr(x)})."
         )
     array = as_array(x, name, owner)
-    if array.dtype.kind not in "iufb" or array.dtype.kind == "b":
+    if array.dtype.kind not in "iuf":  # bool, complex, text and objects are refused
         raise TypeError(
             f"{owner} needs {name} as an array of real numbers; got dtype "
             f"{array.dtype}."

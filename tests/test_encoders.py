@@ -6,7 +6,14 @@ import pytest
 import torch
 from torch import nn
 
-from tscl.encoders import CNN, ENCODERS, Encoder, Transformer, build_encoder
+from tscl.encoders import (
+    CNN,
+    ENCODERS,
+    Encoder,
+    Transformer,
+    TS2VecEncoder,
+    build_encoder,
+)
 
 ALL_ENCODERS = list(ENCODERS.values())
 IDS = [cls.__name__ for cls in ALL_ENCODERS]
@@ -324,3 +331,31 @@ def test_encode_gives_each_row_the_same_bits_whatever_else_is_encoded(cls, level
     np.testing.assert_array_equal(encode(encoder, X[order], level=level), whole[order])
     other_chunks = encode(encoder, X, batch_size=8, level=level)  # another shape
     np.testing.assert_allclose(other_chunks, whole, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel_size", [3, 5])
+@pytest.mark.parametrize("length", [3, 40, 127, 130, 600])
+def test_deep_dilations_use_the_centre_tap_alone_with_the_same_result(
+    kernel_size, length
+):
+    """Blocks whose dilation reaches past the series read only padding off-centre."""
+    from tscl.encoders import _base
+
+    torch.manual_seed(0)
+    encoder = TS2VecEncoder(
+        2, out_dim=16, hidden_dim=8, depth=8, kernel_size=kernel_size
+    )
+    x = torch.randn(3, 2, length, requires_grad=True)
+    encoder.train(False)
+    fast = encoder.forward_timestamps(x)
+    fast.square().sum().backward()
+    fast_grads = [p.grad.clone() for p in encoder.parameters()]
+    encoder.zero_grad()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_base, "_dilated", lambda conv, x: conv(x))
+        full = encoder.forward_timestamps(x)
+        full.square().sum().backward()
+    torch.testing.assert_close(fast, full, rtol=1e-5, atol=1e-5)
+    grads = [p.grad for p in encoder.parameters()]
+    for mine, theirs in zip(fast_grads, grads, strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-4)

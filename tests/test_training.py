@@ -272,7 +272,7 @@ def test_without_labels_the_method_gets_none():
 
 
 def test_history_holds_the_collapse_measures_per_epoch():
-    history = _train(_method(), _sinusoids(), n_epochs=3)
+    history = _train(_method(), _sinusoids(), n_epochs=3, monitor_share=1.0)
     for name in ("embedding_std", "effective_rank", "alignment", "uniformity"):
         assert len(history[name]) == 3
         assert all(math.isfinite(v) for v in history[name])
@@ -295,7 +295,7 @@ def test_a_forced_collapse_is_measured_and_warned_about_once():
     torch.manual_seed(0)
     method = _Collapsing(CNN(1, out_dim=8, hidden_dim=8, depth=2), projection_dim=4)
     with pytest.warns(CollapseWarning, match="collapsed at epoch 1") as record:
-        history = _train(method, _sinusoids(), n_epochs=3)
+        history = _train(method, _sinusoids(), n_epochs=3, monitor_share=1.0)
     assert len([w for w in record if w.category is CollapseWarning]) == 1
     assert "lower the learning rate" in str(record[0].message)
     assert history["embedding_std"] == [0.0, 0.0, 0.0]

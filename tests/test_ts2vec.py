@@ -224,10 +224,47 @@ def test_collapse_is_measured_at_most_ten_times():
     torch.manual_seed(0)
     X = np.random.default_rng(0).normal(size=(8, 1, 16)).astype(np.float32)
     method = SimCLR(CNN(1, 8, hidden_dim=4, depth=1), projection_dim=4)
-    history = train(
-        method, X, Views(Jitter(0.1)), TrainConfig(n_epochs=25, batch_size=8)
-    )
+    config = TrainConfig(n_epochs=25, batch_size=8, monitor_share=1.0)
+    history = train(method, X, Views(Jitter(0.1)), config)
     measured = [not math.isnan(v) for v in history["embedding_std"]]
     assert len(measured) == 25
     assert sum(measured) == 9  # epochs 3, 6, ..., 24 and the last
     assert measured[-1]
+
+
+@pytest.mark.parametrize(
+    ("n_series", "steps", "batch", "share", "plan"),
+    [
+        (50, 200, 8, 0.02, (50, 1)),  # TS2Vec on GunPoint: once, every series
+        (500, 200, 8, 0.02, (96, 1)),  # ECG5000: once, the budget's 96 series
+        (1000, 750, 64, 0.02, (128, 10)),  # a long SimCLR run: ten times
+        (1000, 100, 64, 0.02, (128, 3)),
+        (40, 3, 8, 0.02, (16, 1)),  # tiny runs: once, on 16 series
+        (8, 3, 8, 0.02, (8, 1)),
+        (8, 25, 8, 1.0, (8, 10)),
+    ],
+)
+def test_collapse_measures_take_at_most_their_share_of_the_work(
+    n_series, steps, batch, share, plan
+):
+    from tscl.training._train import _monitor_plan
+
+    config = TrainConfig(batch_size=batch, monitor_share=share)
+    probe, measures = _monitor_plan(n_series, steps, batch, config)
+    assert (probe, measures) == plan
+    if probe > 16:  # two forward views against ~3 forward passes per step
+        assert measures * 2 * probe <= share * 3 * steps * 2 * batch
+
+
+def test_a_default_ts2vec_fit_measures_collapse_once():
+    from tscl import ContrastiveEncoder
+
+    X = np.random.default_rng(0).normal(size=(24, 1, 32)).astype(np.float32)
+    model = ContrastiveEncoder(
+        encoder_params={"hidden_dim": 4, "depth": 1},
+        n_components=8,
+        n_epochs=4,
+        random_state=0,
+    ).fit(X)
+    measured = [not math.isnan(v) for v in model.history_["embedding_std"]]
+    assert measured == [False, False, False, True]

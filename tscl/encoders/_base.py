@@ -163,6 +163,22 @@ class _DilatedBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         residual = x if self.skip is None else self.skip(x)
-        x = self.conv1(F.gelu(x))
-        x = self.conv2(F.gelu(x))
+        x = _dilated(self.conv1, F.gelu(x))
+        x = _dilated(self.conv2, F.gelu(x))
         return x + residual
+
+
+def _dilated(conv: nn.Conv1d, x: Tensor) -> Tensor:
+    """Apply a "same"-padded dilated ``conv``: its centre tap alone when it can.
+
+    When the dilation is at least the series' length, every tap but the centre
+    one reads the zero padding at every timestep, so the convolution equals its
+    centre tap alone (a 1x1 convolution): the same result for a third of the
+    work with kernel 3. TS2Vec's deepest blocks (dilations 256 to 1024) are
+    such for series shorter than their dilation, as most training crops are.
+    The gradient of the other taps is zero either way.
+    """
+    if conv.dilation[0] < x.shape[-1] or conv.kernel_size[0] == 1:
+        return conv(x)
+    centre = conv.kernel_size[0] // 2
+    return F.conv1d(x, conv.weight[:, :, centre : centre + 1], conv.bias)

@@ -102,6 +102,11 @@ class TrainConfig:
         an existing ``checkpoint`` is an error, never overwritten.
     verbose : int, default=0
         Show a progress bar when > 0.
+    monitor_share : float, default=0.02
+        Share of the run's encoder work that the collapse measures may take
+        (see :func:`tscl.training.train`): 0.02 gives one measure after the
+        last epoch to short runs such as TS2Vec's 200 steps, and up to 10 to
+        long ones; 1.0 measures after every epoch of runs of up to 10 epochs.
 
     Examples
     --------
@@ -128,6 +133,7 @@ class TrainConfig:
     checkpoint_every: int = 1
     resume: bool = False
     verbose: int = 0
+    monitor_share: float = 0.02
 
     def check(self, owner: object | None = "TrainConfig") -> None:
         """Raise a clear error for any setting out of range, before any work.
@@ -169,6 +175,13 @@ class TrainConfig:
             closed="both",
         )
         check_param(self.verbose, "verbose", owner=owner, kind=(numbers.Integral, bool))
+        check_param(
+            self.monitor_share,
+            "monitor_share",
+            owner=owner,
+            interval=(0, 1),
+            closed="right",
+        )
         for flag in ("compile", "resume", "drop_last"):
             check_param(getattr(self, flag), flag, owner=owner, kind=bool)
         check_choice(

@@ -29,10 +29,12 @@ from tscl.training._loop import ViewMaker, _Loop
 
 __all__ = ["stable_repr", "train"]
 
-#: Series on which collapse is measured.
+#: At most this many series on which collapse is measured (two views each).
 PROBE_SIZE = 128
+#: At least this many (or all the series) when the measures' budget is smaller.
+MIN_PROBE = 16
 #: At most this many collapse measures per run, evenly spaced, the last epoch's
-#: included (every epoch for runs of up to 10 epochs).
+#: included.
 MEASURES = 10
 #: ``torch.profiler`` label of each epoch's steps (``"tscl.epoch.1"``, ...): the
 #: span that ``history["epoch_time"]`` times, for profiles of a fit.
@@ -100,9 +102,10 @@ def train(
         per epoch, after the device has finished the epoch's work),
         ``learning_rate`` (at the end of each epoch), ``n_steps``, and per
         epoch the collapse measures of :func:`tscl.monitoring.collapse_metrics`
-        on the encoder's output for two views of up to 128 training series:
-        after every epoch of runs of up to 10 epochs, else after every
-        ``ceil(epochs / 10)``-th and the last (NaN for the others).
+        on the encoder's output for two views of up to 128 training series,
+        evenly spaced, the last epoch's included (NaN for the others): as many
+        times (at most 10) as ``config.monitor_share`` of the run's encoder
+        work allows, at least once.
 
     Raises
     ------
@@ -185,7 +188,8 @@ def _run(
     n_epochs = config.epochs(n_batches)
     loop = _Loop.build(method, views, device, config.total_steps(n_batches), seed)
     loop.configure(config)
-    loop.monitor_every = -(-n_epochs // MEASURES)
+    probe_size, measures = _monitor_plan(len(data), loop.total, batch_size, config)
+    loop.monitor_every = -(-n_epochs // measures)
     run = dict(settings or {})
     run |= _describe_run(method, views, data, codes, config, batch_size)
     path = None if config.checkpoint is None else Path(config.checkpoint)
@@ -194,7 +198,7 @@ def _run(
     targets = None if y is None else torch.as_tensor(y, dtype=torch.long)
     owners = None if groups is None else torch.as_tensor(groups, dtype=torch.long)
     pick = torch.Generator().manual_seed(seed + 2)  # leaves the shuffling alone
-    probe = data.take(torch.randperm(len(data), generator=pick)[:PROBE_SIZE])
+    probe = data.take(torch.randperm(len(data), generator=pick)[:probe_size])
     probe = probe.to(device)
     bar = tqdm(
         total=loop.total,
@@ -234,6 +238,26 @@ def _run(
     loop.history["n_steps"] = loop.step
     method.eval()
     return loop.history
+
+
+def _monitor_plan(
+    n_series: int, total_steps: int, batch_size: int, config: TrainConfig
+) -> tuple[int, int]:
+    """Return the probe's size and the number of collapse measures of a run.
+
+    A training step encodes two views of ``batch_size`` series forward and
+    backward (about three forward passes each); a measure encodes two views of
+    the probe forward. The measures together take at most
+    ``config.monitor_share`` of the run's encoder work, so a probe of at most
+    ``PROBE_SIZE`` series is measured up to ``MEASURES`` times; when even one
+    measure exceeds that, once after the last epoch, on ``MIN_PROBE`` series
+    or the share's worth if more.
+    """
+    budget = int(config.monitor_share * 3 * total_steps * batch_size)  # probe series
+    probe = min(PROBE_SIZE, n_series)
+    if budget < probe:
+        probe = min(max(MIN_PROBE, budget), n_series)
+    return probe, min(max(budget // probe, 1), MEASURES)
 
 
 def _wait_for(device: torch.device) -> None:

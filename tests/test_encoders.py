@@ -359,3 +359,47 @@ def test_deep_dilations_use_the_centre_tap_alone_with_the_same_result(
     grads = [p.grad for p in encoder.parameters()]
     for mine, theirs in zip(fast_grads, grads, strict=True):
         torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("level", ["instance", "timestamp"])
+@pytest.mark.parametrize("kind", ["cnn", "ts2vec"])
+def test_long_series_are_encoded_in_pieces_with_the_whole_series_result(
+    monkeypatch, level, kind
+):
+    import numpy as np
+
+    from tscl.encoders import _encode, encode
+
+    torch.manual_seed(0)
+    if kind == "cnn":
+        encoder: Encoder = CNN(2, out_dim=8, hidden_dim=4, depth=2)
+    else:
+        encoder = TS2VecEncoder(2, out_dim=8, hidden_dim=4, depth=2)
+    assert encoder.receptive_radius == (6 if kind == "cnn" else 14)
+    X = np.random.default_rng(0).normal(size=(3, 2, 301)).astype(np.float32)
+    whole = encode(encoder, X, level=level)
+    seen = []
+    forward = encoder.forward_timestamps
+
+    def spy(x):
+        seen.append(x.shape[2])
+        return forward(x)
+
+    monkeypatch.setattr(encoder, "forward_timestamps", spy)
+    monkeypatch.setattr(_encode, "ENCODE_STEPS", 40)
+    pieces = encode(encoder, X, level=level)
+    assert max(seen) <= 40
+    assert len(seen) > 10
+    np.testing.assert_allclose(pieces, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_encoders_without_a_receptive_radius_are_encoded_whole(monkeypatch):
+    import numpy as np
+
+    from tscl.encoders import _encode, encode
+
+    encoder = Transformer(1, out_dim=8, hidden_dim=8, n_heads=2, depth=1)
+    assert encoder.receptive_radius is None
+    monkeypatch.setattr(_encode, "ENCODE_STEPS", 16)
+    X = np.random.default_rng(0).normal(size=(2, 1, 64)).astype(np.float32)
+    assert encode(encoder, X).shape == (2, 8)

@@ -663,3 +663,25 @@ def test_triplet_gradients_of_near_duplicates_match_float64(gap):
         _naive_batch_hard(a64, b64, 1.5).backward()
         error = (a.grad.double() - a64.grad).norm() / a64.grad.norm()
         assert error < 1e-2, f"relative gradient error {float(error):.3g}"
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("block", [1, 7, 64])
+def test_hierarchical_in_blocks_equals_it_whole(monkeypatch, soft, block):
+    """Long crops: the temporal logits in blocks of anchors, the same loss."""
+    from tscl import losses
+
+    torch.manual_seed(0)
+    z1 = torch.randn(3, 5, 37, requires_grad=True)
+    z2 = torch.randn(3, 5, 37, requires_grad=True)
+    weights = torch.rand(3, 3).fill_diagonal_(1.0)
+    loss = losses.Hierarchical(tau_temporal=1.0 if soft else 0.0)
+    extra = (weights,) if soft else ()
+    whole = loss(z1, z2, *extra)
+    grads = torch.autograd.grad(whole, (z1, z2))
+    monkeypatch.setattr(losses, "LOSS_BLOCK_VALUES", block)
+    blocked = loss(z1, z2, *extra)
+    blocked_grads = torch.autograd.grad(blocked, (z1, z2))
+    torch.testing.assert_close(blocked, whole)
+    for mine, theirs in zip(blocked_grads, grads, strict=True):
+        torch.testing.assert_close(mine, theirs)

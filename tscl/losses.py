@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 from torch import Tensor, nn
 
 from tscl._validation import MAX_SIZE, check_choice, check_count, check_param
@@ -580,6 +581,13 @@ class Triplet(nn.Module):
         return losses[valid].mean()
 
 
+#: Logits per block of :func:`_pairwise_nce`: larger contrasts (TS2Vec's
+#: temporal term on crops of thousands of timesteps is ``batch x 2T x 2T``) are
+#: computed a block of rows at a time and recomputed in the backward pass, so
+#: their memory stays near ``4 * LOSS_BLOCK_VALUES`` bytes whatever ``T``.
+LOSS_BLOCK_VALUES = 1 << 22
+
+
 def _pairwise_nce(z1: Tensor, z2: Tensor, weights: Tensor | None = None) -> Tensor:
     """TS2Vec's contrast over the middle axis of ``(groups, n, dim)`` pairs.
 
@@ -588,21 +596,48 @@ def _pairwise_nce(z1: Tensor, z2: Tensor, weights: Tensor | None = None) -> Tens
     products as logits (no normalisation, no temperature, as in TS2Vec). With
     ``weights`` (an ``(n, n)`` matrix with ones on its diagonal), the targets
     are soft (SoftCLT): anchor ``i`` pulls both vectors of item ``j != i`` with
-    weight ``weights[i, j]`` and its counterpart with 1.
+    weight ``weights[i, j]`` and its counterpart with 1. The mean over the
+    ``groups * 2n`` anchors; above ``LOSS_BLOCK_VALUES`` logits, the same sum
+    is taken over blocks of anchors with activation checkpointing.
     """
-    n = z1.shape[1]
+    groups, n = z1.shape[0], z1.shape[1]
     z = torch.cat([z1, z2], dim=1)  # (groups, 2n, dim)
-    logits = z @ z.transpose(1, 2)  # (groups, 2n, 2n)
-    eye = torch.eye(2 * n, dtype=torch.bool, device=z.device)
-    logits = logits.masked_fill(eye, float("-inf"))
-    if weights is None:
-        target = torch.arange(2 * n, device=z.device).roll(n)  # i <-> n + i
-        return F.cross_entropy(
-            logits.flatten(0, 1), target.repeat(z.shape[0]), reduction="mean"
+    w = None
+    if weights is not None:
+        w = weights.to(device=z.device, dtype=z.dtype).repeat(2, 2)  # (2n, 2n)
+    rows = max(1, LOSS_BLOCK_VALUES // (groups * 2 * n))
+    if rows >= 2 * n:
+        return _nce_rows(z, z, torch.tensor(0), w) / (groups * 2 * n)
+    total = z.new_zeros(())
+    for start in range(0, 2 * n, rows):
+        stop = min(start + rows, 2 * n)
+        part = torch.utils.checkpoint.checkpoint(
+            _nce_rows,
+            z[:, start:stop],
+            z,
+            torch.tensor(start),
+            None if w is None else w[start:stop],
+            use_reentrant=False,
         )
-    log_p = F.log_softmax(logits, dim=-1).masked_fill(eye, 0.0)
-    w = weights.to(device=z.device, dtype=log_p.dtype).repeat(2, 2)  # (2n, 2n)
-    return -(w * log_p).sum(dim=-1).mean()
+        total = total + part
+    return total / (groups * 2 * n)
+
+
+def _nce_rows(anchors: Tensor, z: Tensor, first: Tensor, w: Tensor | None) -> Tensor:
+    """Sum of the losses of ``anchors``, rows ``first, first + 1, ...`` of ``z``."""
+    count, total = anchors.shape[1], z.shape[1]
+    n = total // 2
+    logits = anchors @ z.transpose(1, 2)  # (groups, count, 2n)
+    index = torch.arange(count, device=z.device) + int(first)
+    self_pair = index[:, None] == torch.arange(total, device=z.device)[None, :]
+    logits = logits.masked_fill(self_pair, float("-inf"))
+    if w is None:
+        target = (index + n) % total  # i <-> n + i
+        return F.cross_entropy(
+            logits.flatten(0, 1), target.repeat(z.shape[0]), reduction="sum"
+        )
+    log_p = F.log_softmax(logits, dim=-1).masked_fill(self_pair, 0.0)
+    return -(w * log_p).sum()
 
 
 def timelag_weights(n: int, tau: float, device: torch.device | None = None) -> Tensor:

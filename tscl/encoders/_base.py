@@ -25,6 +25,12 @@ class Encoder(nn.Module):
     out_dim: int
     min_length: int = 1
     timestamp_stride: int = 1
+    #: Timesteps on each side of a timestep that its timestamp representation
+    #: depends on, for encoders whose instance representation is the maximum of
+    #: their timestamp ones over time; None for the others (e.g. attention over
+    #: the whole series). :func:`tscl.encoders.encode` cuts series longer than
+    #: ``ENCODE_STEPS`` in overlapping pieces for encoders that give it.
+    receptive_radius: int | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Encoder:
         """Create the module and record the arguments ``__init__`` is called with."""

@@ -72,6 +72,7 @@ class CNN(Encoder):
             )
         )
         self.head = nn.Conv1d(hidden_dim, out_dim, 1)
+        self.receptive_radius = (kernel_size - 1) * (2**depth - 1)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Per-timestep features of shape ``(batch, hidden_dim, time)``."""
@@ -171,6 +172,7 @@ class TS2VecEncoder(Encoder):
             hidden_dim, out_dim, 2**depth, kernel_size, project=True
         )
         self.dropout = nn.Dropout(dropout)
+        self.receptive_radius = (kernel_size - 1) * (2 ** (depth + 1) - 1)
 
     def forward_features(self, x: Tensor) -> Tensor:
         """Per-timestep features of the hidden blocks, ``(batch, hidden_dim, time)``."""

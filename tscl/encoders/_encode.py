@@ -89,6 +89,10 @@ def output_size(encoder: nn.Module) -> int:
 ENCODE_VALUES = 1 << 19
 #: Most series per forward pass of :func:`encode`.
 ENCODE_MAX_ROWS = 256
+#: Longest stretch of a series per forward pass of :func:`encode`, for encoders
+#: with a ``receptive_radius``: longer series are encoded in overlapping pieces,
+#: which bounds the memory of encoding a series of any length.
+ENCODE_STEPS = 1 << 16
 
 
 def encode(
@@ -105,7 +109,13 @@ def encode(
     with zeros and the padding dropped), so each series' representation is
     computed by the same kernels whatever else is encoded with it: the output
     for a row does not depend on how many rows are passed or where it sits
-    (scikit-learn's ``check_methods_subset_invariance``, bit for bit).
+    (scikit-learn's ``check_methods_subset_invariance``, bit for bit). Series
+    longer than ``ENCODE_STEPS`` (65,536) timesteps are encoded in overlapping
+    pieces of at most that length when the encoder gives its
+    ``receptive_radius`` (``"cnn"`` and ``"ts2vec"``): each piece carries the
+    radius of context on each side, so the result is the whole series' one,
+    and the memory of a pass is bounded whatever the length (about 0.3 GB for
+    TS2Vec's network, plus the output).
 
     Parameters
     ----------
@@ -161,10 +171,39 @@ def encode(
             chunk = torch.zeros((size, channels, steps), dtype=torch.float32)
             chunk[: len(rows)] = torch.as_tensor(rows, dtype=torch.float32)
             chunk = chunk.to(target)
-            z = model(chunk) if level == "instance" else timestamps(model, chunk)
+            z = _forward(model, chunk, level)
             out.append(z[: len(rows)].float().cpu().numpy())
     model.train(was_training)
     return np.concatenate(out)
+
+
+def _forward(model: nn.Module, x: Tensor, level: str) -> Tensor:
+    """Encode ``x`` whole, or in overlapping pieces of at most ``ENCODE_STEPS``.
+
+    A piece covers ``core`` timesteps plus ``receptive_radius`` on each side
+    (fewer at the ends of the series, where the encoder pads anyway), so the
+    representation of every timestep of its core is the one the whole series
+    gives; the instance representation is the maximum over the pieces' cores.
+    """
+    radius = getattr(model, "receptive_radius", None)
+    steps = x.shape[2]
+    core = ENCODE_STEPS - 2 * (radius or 0)
+    if (
+        radius is None
+        or steps <= ENCODE_STEPS
+        or core < 1
+        or getattr(model, "timestamp_stride", 1) != 1
+    ):
+        return model(x) if level == "instance" else timestamps(model, x)
+    pieces = []
+    for start in range(0, steps, core):
+        stop = min(start + core, steps)
+        low, high = max(start - radius, 0), min(stop + radius, steps)
+        piece = timestamps(model, x[..., low:high])[..., start - low : stop - low]
+        pieces.append(piece.amax(dim=2) if level == "instance" else piece)
+    if level == "instance":
+        return torch.stack(pieces).amax(dim=0)
+    return torch.cat(pieces, dim=2)
 
 
 def _device_of(module: nn.Module) -> torch.device:

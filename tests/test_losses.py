@@ -685,3 +685,47 @@ def test_hierarchical_in_blocks_equals_it_whole(monkeypatch, soft, block):
     torch.testing.assert_close(blocked, whole)
     for mine, theirs in zip(blocked_grads, grads, strict=True):
         torch.testing.assert_close(mine, theirs)
+
+
+def _naive_pairwise_nce(z1, z2, weights=None):
+    """The contrast of Hierarchical written with autograd over whole logits."""
+    import torch.nn.functional as F
+
+    n = z1.shape[1]
+    z = torch.cat([z1, z2], dim=1)
+    logits = z @ z.transpose(1, 2)
+    eye = torch.eye(2 * n, dtype=torch.bool)
+    logits = logits.masked_fill(eye, float("-inf"))
+    if weights is None:
+        target = torch.arange(2 * n).roll(n)
+        return F.cross_entropy(logits.flatten(0, 1), target.repeat(z.shape[0]))
+    log_p = F.log_softmax(logits, dim=-1).masked_fill(eye, 0.0)
+    return -(weights.repeat(2, 2) * log_p).sum(dim=-1).mean()
+
+
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("block", [1, 5, 1 << 22])
+def test_the_blocked_contrast_equals_autograd_through_whole_logits(
+    monkeypatch, soft, block
+):
+    from tscl import losses
+
+    monkeypatch.setattr(losses, "LOSS_BLOCK_VALUES", block)
+    torch.manual_seed(0)
+    z1 = torch.randn(4, 6, 9, dtype=torch.float64, requires_grad=True)
+    z2 = torch.randn(4, 6, 9, dtype=torch.float64, requires_grad=True)
+    weights = None
+    if soft:
+        weights = torch.rand(6, 6, dtype=torch.float64).fill_diagonal_(1.0)
+    mine = losses._pairwise_nce(z1, z2, weights)
+    theirs = _naive_pairwise_nce(z1, z2, weights)
+    torch.testing.assert_close(mine, theirs)
+    for a, b in zip(
+        torch.autograd.grad(mine, (z1, z2)),
+        torch.autograd.grad(theirs, (z1, z2)),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b)
+    assert torch.autograd.gradcheck(
+        lambda a, b: losses._pairwise_nce(a, b, weights), (z1, z2)
+    )

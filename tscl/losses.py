@@ -16,7 +16,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint
 from torch import Tensor, nn
 
 from tscl._validation import MAX_SIZE, check_choice, check_count, check_param
@@ -583,8 +582,8 @@ class Triplet(nn.Module):
 
 #: Logits per block of :func:`_pairwise_nce`: larger contrasts (TS2Vec's
 #: temporal term on crops of thousands of timesteps is ``batch x 2T x 2T``) are
-#: computed a block of rows at a time and recomputed in the backward pass, so
-#: their memory stays near ``4 * LOSS_BLOCK_VALUES`` bytes whatever ``T``.
+#: computed a block of anchors at a time, so that their memory stays near
+#: ``12 * LOSS_BLOCK_VALUES`` bytes whatever ``T``.
 LOSS_BLOCK_VALUES = 1 << 22
 
 
@@ -597,47 +596,65 @@ def _pairwise_nce(z1: Tensor, z2: Tensor, weights: Tensor | None = None) -> Tens
     ``weights`` (an ``(n, n)`` matrix with ones on its diagonal), the targets
     are soft (SoftCLT): anchor ``i`` pulls both vectors of item ``j != i`` with
     weight ``weights[i, j]`` and its counterpart with 1. The mean over the
-    ``groups * 2n`` anchors; above ``LOSS_BLOCK_VALUES`` logits, the same sum
-    is taken over blocks of anchors with activation checkpointing.
+    ``groups * 2n`` anchors, computed by :class:`_BlockedNCE`.
     """
-    groups, n = z1.shape[0], z1.shape[1]
     z = torch.cat([z1, z2], dim=1)  # (groups, 2n, dim)
     w = None
     if weights is not None:
         w = weights.to(device=z.device, dtype=z.dtype).repeat(2, 2)  # (2n, 2n)
-    rows = max(1, LOSS_BLOCK_VALUES // (groups * 2 * n))
-    if rows >= 2 * n:
-        return _nce_rows(z, z, torch.tensor(0), w) / (groups * 2 * n)
-    total = z.new_zeros(())
-    for start in range(0, 2 * n, rows):
-        stop = min(start + rows, 2 * n)
-        part = torch.utils.checkpoint.checkpoint(
-            _nce_rows,
-            z[:, start:stop],
-            z,
-            torch.tensor(start),
-            None if w is None else w[start:stop],
-            use_reentrant=False,
-        )
-        total = total + part
-    return total / (groups * 2 * n)
+    rows = max(1, LOSS_BLOCK_VALUES // (z.shape[0] * z.shape[1]))
+    loss: Tensor = _BlockedNCE.apply(z, w, rows)
+    return loss
 
 
-def _nce_rows(anchors: Tensor, z: Tensor, first: Tensor, w: Tensor | None) -> Tensor:
-    """Sum of the losses of ``anchors``, rows ``first, first + 1, ...`` of ``z``."""
-    count, total = anchors.shape[1], z.shape[1]
-    n = total // 2
-    logits = anchors @ z.transpose(1, 2)  # (groups, count, 2n)
-    index = torch.arange(count, device=z.device) + int(first)
-    self_pair = index[:, None] == torch.arange(total, device=z.device)[None, :]
-    logits = logits.masked_fill(self_pair, float("-inf"))
-    if w is None:
-        target = (index + n) % total  # i <-> n + i
-        return F.cross_entropy(
-            logits.flatten(0, 1), target.repeat(z.shape[0]), reduction="sum"
-        )
-    log_p = F.log_softmax(logits, dim=-1).masked_fill(self_pair, 0.0)
-    return -(w * log_p).sum()
+class _BlockedNCE(torch.autograd.Function):
+    """The loss of :func:`_pairwise_nce` and its gradient, a block of anchors at a time.
+
+    Each block's logits ``(groups, rows, 2n)`` give the block's loss and, in
+    the same pass, its gradient (softmax minus targets, times the vectors), so
+    no logits are kept for the backward pass: the memory is one block's, and
+    the work that of autograd's forward and backward through whole logits.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, z: Tensor, w: Tensor | None, rows: int) -> Tensor:
+        groups, m, _ = z.shape
+        n, count = m // 2, groups * m
+        want_grad = bool(ctx.needs_input_grad[0])
+        grad = torch.zeros_like(z) if want_grad else None
+        total = z.new_zeros(())
+        for start in range(0, m, rows):
+            stop = min(start + rows, m)
+            anchors = z[:, start:stop]  # (groups, r, dim)
+            logits = anchors @ z.transpose(1, 2)  # (groups, r, 2n)
+            own = torch.arange(stop - start, device=z.device)
+            logits[:, own, own + start] = float("-inf")  # not its own negative
+            log_p = F.log_softmax(logits, dim=-1)
+            if w is None:
+                target = (own + start + n) % m  # i <-> n + i
+                total = total - log_p[:, own, target].sum()
+                if grad is not None:
+                    g = log_p.exp_()
+                    g[:, own, target] -= 1.0
+            else:
+                block = w[start:stop].clone()
+                block[own, own + start] = 0.0
+                log_p[:, own, own + start] = 0.0
+                total = total - (block * log_p).sum()
+                if grad is not None:
+                    log_p[:, own, own + start] = float("-inf")
+                    g = log_p.exp_().mul_(block.sum(dim=1, keepdim=True)).sub_(block)
+            if grad is not None:
+                grad[:, start:stop] += g @ z
+                grad += g.transpose(1, 2) @ anchors
+        if grad is not None:
+            ctx.save_for_backward(grad / count)
+        return total / count
+
+    @staticmethod
+    def backward(ctx: Any, *outputs: Tensor) -> tuple[Tensor, None, None]:
+        (grad,) = ctx.saved_tensors
+        return grad * outputs[0], None, None
 
 
 def timelag_weights(n: int, tau: float, device: torch.device | None = None) -> Tensor:

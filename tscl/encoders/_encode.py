@@ -85,8 +85,10 @@ def output_size(encoder: nn.Module) -> int:
     return out_dim
 
 
-#: Input values per forward pass of :func:`encode` when it picks the chunk size.
-ENCODE_VALUES = 1 << 19
+#: Input values per forward pass of :func:`encode` when it picks the chunk size
+#: (every pass gets that many series, padded with zeros when fewer are left):
+#: about 170 MB per 320-channel activation of TS2Vec's network.
+ENCODE_VALUES = 1 << 17
 #: Most series per forward pass of :func:`encode`.
 ENCODE_MAX_ROWS = 256
 #: Longest stretch of a series per forward pass of :func:`encode`, for encoders

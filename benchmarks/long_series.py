@@ -126,7 +126,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     check_run_arguments(parser, args, ("n_series", "length", "steps"))
     if args.quick:
-        args.n_series, args.length, args.steps = 4, 3_000, 2
+        args.n_series, args.length, args.steps = 4, 1_000, 2
     return args
 
 

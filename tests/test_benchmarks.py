@@ -237,7 +237,7 @@ def test_plot_results_draws_the_committed_results(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["ucr", "uea", "ecg", "finance", "methods_ucr", "cinc2017"]
+    "name", ["ucr", "uea", "ecg", "finance", "methods_ucr", "cinc2017", "long_series"]
 )
 def test_benchmarks_share_the_run_arguments_and_their_checks(name, capsys):
     torch = pytest.importorskip("torch")
@@ -285,3 +285,18 @@ def test_build_pretrained_writes_a_loadable_encoder_and_checks_it(tmp_path):
     from tscl import records
 
     assert records.default_ecg_estimator().encoder == card["estimator"]["encoder"]
+
+
+def test_long_series_quick_run_reports_memory_and_time_of_both(tmp_path):
+    pytest.importorskip("wfdb")
+    bench = _load("long_series")
+    out = tmp_path / "long.jsonl"
+    rows = bench.main(["--quick", "--threads", "1", "--out", str(out)])
+    assert [r["model"] for r in rows] == ["default", "reference"]
+    for row in rows:
+        assert "error" not in row, row
+        assert row["shape"] == [4, 320]
+        assert row["finite"]
+        assert row["n_steps"] == 2
+        assert row["peak_mib"] >= row["before_mib"] > 0
+    assert "peak RSS MiB" in out.with_suffix(".md").read_text()

@@ -396,3 +396,49 @@ def test_a_series_too_short_for_ts2vec_crops_fails_before_training():
             method_params={"temporal_unit": 2},
             augment=augment.RandomCrop(length=4),
         ).fit(two_class(length=16)[0])
+
+
+def _gappy(seed: int = 0) -> np.ndarray:
+    X, _ = two_class(channels=2)
+    X = X.astype(np.float64).copy()
+    rng = np.random.default_rng(seed)
+    X[rng.random(X.shape) < 0.1] = np.nan  # gaps
+    X[3, :, -7:] = np.nan  # a shorter series, padded at the end
+    return X
+
+
+def test_nan_are_refused_by_default_with_the_policies_named():
+    with pytest.raises(ValueError, match=r"NaN value.*missing='pad' or 'resample'"):
+        tiny().fit(_gappy())
+
+
+@pytest.mark.parametrize("policy", ["pad", "resample"])
+def test_the_missing_policy_fills_nan_as_fill_missing_does(policy):
+    from tscl.datasets import fill_missing
+
+    X = _gappy()
+    ours = tiny(missing=policy).fit(X)
+    filled = tiny().fit(fill_missing(X, policy))
+    Z = ours.transform(X)
+    np.testing.assert_array_equal(Z, filled.transform(fill_missing(X, policy)))
+    assert np.isfinite(Z).all()
+    assert ours.__sklearn_tags__().input_tags.allow_nan
+    assert not filled.__sklearn_tags__().input_tags.allow_nan
+
+
+def test_the_missing_policy_refuses_an_empty_series_by_its_row():
+    X = _gappy()
+    X[5] = np.nan
+    with pytest.raises(ValueError, match="Case 5 of X has no observed value"):
+        tiny(missing="resample").fit(X)
+    with pytest.raises(ValueError, match="'missing' parameter"):
+        tiny(missing="drop").fit(_gappy())
+
+
+def test_the_missing_policy_is_saved_with_the_model(tmp_path):
+    X = _gappy()
+    model = tiny(missing="pad").fit(X)
+    model.save(tmp_path / "m")
+    loaded = tscl.load(tmp_path / "m")
+    assert loaded.missing == "pad"
+    np.testing.assert_allclose(loaded.transform(X), model.transform(X), rtol=1e-6)

@@ -22,6 +22,7 @@ from tscl._validation import (
     short_repr,
     size_mismatch,
 )
+from tscl.datasets._missing import fill_missing
 
 __all__ = ["SeriesMixin", "channel_stats"]
 
@@ -40,6 +41,7 @@ class SeriesMixin:
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]
         tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = getattr(self, "missing", "error") != "error"
         return tags
 
     def _validate(
@@ -69,6 +71,9 @@ class SeriesMixin:
         X, y = checked if y is not None else (checked, None)
         if reset:
             self.n_dims_in_ = X.ndim
+        policy = getattr(self, "missing", "error")
+        if policy != "error" and X.ndim in (2, 3) and _has_nan(X):
+            X = fill_missing(X, policy)  # refuses all-NaN series by their row
         return as_3d(X), y
 
     def _validate_tensor(self, X: torch.Tensor, y: Any = None) -> torch.Tensor:
@@ -86,7 +91,8 @@ class SeriesMixin:
         if not bool(torch.isfinite(X).all()):
             raise ValueError(
                 "X holds NaN or infinite values; fill or drop them first (see "
-                "tscl.datasets.fill_missing)."
+                "tscl.datasets.fill_missing), or pass a NumPy array with "
+                "missing='pad' or 'resample'."
             )
         if y is not None and len(y) != len(X):
             raise ValueError(
@@ -127,6 +133,11 @@ class SeriesMixin:
         if not np.isfinite(out32).all():
             raise _overflow(float(np.abs(X3).max()), self.scale_)
         return out32
+
+
+def _has_nan(X: np.ndarray) -> bool:
+    """Whether ``X`` holds a NaN, read block by block (memory maps too)."""
+    return any(bool(np.isnan(block).any()) for block in chunks(X))
 
 
 def _overflow(peak: float, scale: np.ndarray) -> ValueError:

@@ -770,7 +770,13 @@ def check_array_values(X: np.ndarray, name: str = "X") -> None:
             raise ValueError(
                 f"{name} contains {count} {label} value(s) (first at index "
                 f"{first}). tscl does not impute: fill or drop them first, e.g. "
-                "interpolate gaps or drop the affected samples."
+                "interpolate gaps or drop the affected samples"
+                + (
+                    " (tscl.datasets.fill_missing; ContrastiveEncoder(missing="
+                    "'pad' or 'resample') fills NaN itself)."
+                    if label == "NaN"
+                    else "."
+                )
             )
 
 

@@ -33,6 +33,9 @@ from tscl._validation import (
 
 __all__ = ["ContrastiveEncoder", "load"]
 
+#: The ``missing`` policies: refuse NaN, or :func:`tscl.datasets.fill_missing`'s.
+MISSING = ("error", "pad", "resample")
+
 
 class ContrastiveEncoder(
     SavingMixin,
@@ -70,6 +73,18 @@ class ContrastiveEncoder(
         ``None`` uses the method's default
         (:func:`tscl.augment.default_augmentation`; for ``"softclt"`` and
         ``"ts2vec"``, none when the encoder masks timesteps itself).
+    missing : {"error", "pad", "resample"}, default="error"
+        What ``fit`` and ``transform`` do with NaN in a NumPy ``X``: refuse
+        them, or fill them by the policy of
+        :func:`tscl.datasets.fill_missing` first (the loaders' ``missing``):
+        gaps interpolated linearly and NaN before a channel's first value
+        given its nearest value, then the NaN after a series' last observed
+        step (the padding of variable-length or shorter series) set to 0
+        (``"pad"``) or the observed part stretched to the full length
+        (``"resample"``). Irregularly sampled series: place each sample on a
+        regular grid of timestamps and leave NaN where none falls, then use
+        one of these. A series with no observed value is refused by name, as
+        are infinite values.
     n_components : int or "auto", default="auto"
         Size of the representation returned by ``transform``; ``"auto"`` is
         the encoder's default ``out_dim`` (320 for ``"ts2vec"``, 128 for
@@ -157,6 +172,7 @@ class ContrastiveEncoder(
         encoder: Any = "auto",
         *,
         augment: Any = None,
+        missing: str = "error",
         n_components: int | str = "auto",
         n_epochs: int | str = "auto",
         batch_size: int | str = "auto",
@@ -175,6 +191,7 @@ class ContrastiveEncoder(
         self.method = method
         self.encoder = encoder
         self.augment = augment
+        self.missing = missing
         self.n_components = n_components
         self.n_epochs = n_epochs
         self.batch_size = batch_size
@@ -234,6 +251,7 @@ class ContrastiveEncoder(
                 check_count(getattr(self, name), name, owner=self, maximum=maximum)
         self._train_config().check(owner=self)
         distributed.parse_device(self.device)
+        check_choice(self.missing, "missing", MISSING, owner=self)
         for name in ("encoder_params", "method_params"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, dict):

@@ -287,8 +287,15 @@ def make_optimizer(
     >>> type(optimizer).__name__, scheduler.get_last_lr()
     ('AdamW', [0.1])
     """
+    parameters = list(parameters)
+    # torch's fused AdamW (one kernel for every tensor; CPU and CUDA): the same
+    # update, about 3x faster than its per-tensor loop on this CPU (1.0 against
+    # 3.3 ms for TS2Vec's network)
+    fused = bool(parameters) and all(
+        p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in parameters
+    )
     optimizer = torch.optim.AdamW(
-        parameters, lr=learning_rate, weight_decay=weight_decay
+        parameters, lr=learning_rate, weight_decay=weight_decay, fused=fused or None
     )
     check_choice(schedule, "schedule", SCHEDULES, owner="make_optimizer")
     scheduler: torch.optim.lr_scheduler.LRScheduler

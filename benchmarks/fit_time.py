@@ -75,12 +75,13 @@ def archives(args: argparse.Namespace) -> dict[str, str]:
 
 
 def load(name: str, archive: str, args: argparse.Namespace) -> tuple[Any, Any]:
-    """tscl's training split and the reference's (time last, NaN kept)."""
+    """tscl's training split (gaps and lengths resampled, as ``ucr.py``) and the
+    reference's (time last, NaN kept, as TS2Vec's code reads them)."""
     if archive == "ucr":
-        ours = load_ucr(name, args.ucr_root).X_train
+        ours = load_ucr(name, args.ucr_root, missing="resample").X_train
         theirs = load_ucr_as_ts2vec(name, args.ucr_root)[0]
     else:
-        ours = load_uea(name, args.uea_root).X_train
+        ours = load_uea(name, args.uea_root, missing="resample").X_train
         theirs = load_uea_as_ts2vec(name, args.uea_root)[0]
     return ours, theirs
 

@@ -300,3 +300,18 @@ def test_long_series_quick_run_reports_memory_and_time_of_both(tmp_path):
         assert row["n_steps"] == 2
         assert row["peak_mib"] >= row["before_mib"] > 0
     assert "peak RSS MiB" in out.with_suffix(".md").read_text()
+
+
+def test_fit_time_quick_run_times_the_three_models_in_rotating_order(tmp_path):
+    bench = _load("fit_time")
+    out = tmp_path / "fit_time.jsonl"
+    rows = bench.main(["--quick", "--threads", "1", "--out", str(out)])
+    assert [(r["dataset"], r["model"]) for r in rows] == [
+        (name, model)
+        for name in ("ECG200", "BasicMotions")
+        for model in ("reference", "default", "ts2vec")
+    ]
+    assert all(r["fit_s"] > 0 for r in rows)
+    report = out.with_suffix(".md").read_text()
+    assert "| ECG200 | [100, 96] | 1 |" in report
+    assert "the reference's fit time" in report

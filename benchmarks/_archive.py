@@ -11,7 +11,10 @@ both splits and scores the representations with TS2Vec's protocol (an RBF SVC,
   repeated statement by statement, with its own data handling (NaN kept,
   ``load_UCR``'s normalisation), seeded as its ``train.py`` seeds;
 * any other label given as ``--variant LABEL='{"method": ..., ...}'``:
-  ``ContrastiveEncoder(**params)``, for experiments.
+  ``ContrastiveEncoder(**params)``, for experiments. Two keys change the
+  method's recipe instead, for the TS2Vec family's budget experiments:
+  ``"_n_steps": N`` (N optimiser steps, 3N above 100,000 values, in place of
+  200 and 600) and ``"_schedule"`` (``"cosine"`` or ``"constant"``).
 
 Every run is one JSON line in ``--out``; a run whose (dataset, model, seed) is
 already there is skipped, so an interrupted benchmark resumes where it stopped.
@@ -24,16 +27,18 @@ mean rank, and wins/ties/losses against T-Loss and the reference.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import tscl
+from tscl import methods
 from tscl.evaluation import svm_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -238,9 +243,11 @@ def run_tscl(
 ) -> dict:
     """Fit, encode and score one tscl model."""
     X_train, y_train, X_test, y_test = split
-    model = tscl.ContrastiveEncoder(**params, device=args.device, random_state=seed)
+    settings = {k: v for k, v in params.items() if not k.startswith("_")}
+    model = tscl.ContrastiveEncoder(**settings, device=args.device, random_state=seed)
     start = time.perf_counter()
-    model.fit(X_train)
+    with recipe(settings.get("method", "softclt"), params):
+        model.fit(X_train)
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     Z_train, Z_test = model.transform(X_train), model.transform(X_test)
@@ -253,6 +260,30 @@ def run_tscl(
         "final_loss": model.history_["loss"][-1],
         "params": params,
     }
+
+
+@contextlib.contextmanager
+def recipe(method: str, params: dict[str, Any]) -> Iterator[None]:
+    """Give ``method``'s class the variant's budget and schedule meanwhile."""
+    cls = methods.method_class(method)
+    saved = {
+        k: cls.__dict__[k] for k in ("default_budget", "schedule") if k in cls.__dict__
+    }
+    if "_n_steps" in params:
+        steps = int(params["_n_steps"])
+        cls.default_budget = classmethod(  # type: ignore[method-assign]
+            lambda _, n, values: {"n_steps": steps if values <= 100_000 else 3 * steps}
+        )
+    if "_schedule" in params:
+        cls.schedule = params["_schedule"]
+    try:
+        yield
+    finally:
+        for key in ("default_budget", "schedule"):
+            if key in saved:
+                setattr(cls, key, saved[key])
+            elif key in cls.__dict__:
+                delattr(cls, key)
 
 
 def run_reference(split: Any, seed: int, args: argparse.Namespace) -> dict:

@@ -315,3 +315,18 @@ def test_fit_time_quick_run_times_the_three_models_in_rotating_order(tmp_path):
     report = out.with_suffix(".md").read_text()
     assert "| ECG200 | [100, 96] | 1 |" in report
     assert "the reference's fit time" in report
+
+
+def test_a_variant_recipe_changes_the_budget_meanwhile_only():
+    _load("ucr")  # puts benchmarks/ on sys.path
+    import _archive
+
+    from tscl.methods import SoftCLT, TS2Vec
+
+    with _archive.recipe("softclt", {"_n_steps": 100, "_schedule": "cosine"}):
+        assert SoftCLT.default_budget(10, 1_000) == {"n_steps": 100}
+        assert SoftCLT.default_budget(10, 200_000) == {"n_steps": 300}
+        assert SoftCLT.schedule == "cosine"
+        assert TS2Vec.schedule == "constant"
+    assert SoftCLT.default_budget(10, 1_000) == {"n_steps": 200}
+    assert SoftCLT.schedule == "constant"

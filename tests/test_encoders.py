@@ -403,3 +403,27 @@ def test_encoders_without_a_receptive_radius_are_encoded_whole(monkeypatch):
     monkeypatch.setattr(_encode, "ENCODE_STEPS", 16)
     X = np.random.default_rng(0).normal(size=(2, 1, 64)).astype(np.float32)
     assert encode(encoder, X).shape == (2, 8)
+
+
+def test_encode_tensor_bounds_each_pass_and_gives_the_whole_result(monkeypatch):
+    from tscl.encoders import _encode, encode_tensor
+
+    torch.manual_seed(0)
+    encoder = TS2VecEncoder(2, out_dim=8, hidden_dim=4, depth=2).eval()
+    x = torch.randn(5, 2, 301)
+    whole = encoder(x)
+    seen = []
+    forward = encoder.forward_timestamps
+
+    def spy(piece):
+        seen.append(tuple(piece.shape))
+        return forward(piece)
+
+    monkeypatch.setattr(encoder, "forward_timestamps", spy)
+    monkeypatch.setattr(_encode, "ENCODE_STEPS", 40)
+    monkeypatch.setattr(_encode, "ENCODE_VALUES", 2 * 2 * 301)  # two series a pass
+    with torch.no_grad():
+        parts = encode_tensor(encoder, x)
+    assert max(shape[0] for shape in seen) == 2
+    assert max(shape[2] for shape in seen) <= 40
+    torch.testing.assert_close(parts, whole, rtol=1e-5, atol=1e-5)

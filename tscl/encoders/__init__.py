@@ -25,7 +25,7 @@ from torch import nn
 from tscl._validation import check_keywords, resolve_name, short_repr
 from tscl.encoders._base import Encoder
 from tscl.encoders._cnn import CNN, TS2VecEncoder
-from tscl.encoders._encode import encode, output_size, timestamps
+from tscl.encoders._encode import encode, encode_tensor, output_size, timestamps
 from tscl.encoders._resnet import ResNet1D
 from tscl.encoders._transformer import Transformer
 
@@ -38,6 +38,7 @@ __all__ = [
     "Transformer",
     "build_encoder",
     "encode",
+    "encode_tensor",
     "output_size",
     "timestamps",
 ]

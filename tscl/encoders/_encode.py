@@ -179,6 +179,41 @@ def encode(
     return np.concatenate(out)
 
 
+def encode_tensor(encoder: nn.Module, x: Tensor) -> Tensor:
+    """Instance representations of a batch, in passes of bounded memory.
+
+    ``encoder(x)`` for ``x`` of shape ``(batch, channels, time)``, computed on
+    groups of series of at most ``ENCODE_VALUES`` input values (one series at
+    least) and, for encoders with a ``receptive_radius``, on pieces of at most
+    ``ENCODE_STEPS`` timesteps: the result of one pass, with the memory of a
+    pass of :func:`encode`. The encoder's mode and device are the caller's.
+
+    Parameters
+    ----------
+    encoder : nn.Module
+        Maps ``(batch, channels, time)`` to ``(batch, dim)``.
+    x : Tensor of shape (batch, channels, time)
+        On the encoder's device.
+
+    Returns
+    -------
+    Tensor of shape (batch, dim)
+
+    Examples
+    --------
+    >>> from tscl.encoders import CNN
+    >>> encoder = CNN(1, out_dim=8, hidden_dim=4, depth=1).eval()
+    >>> x = torch.randn(5, 1, 32)
+    >>> bool(torch.allclose(encode_tensor(encoder, x), encoder(x), atol=1e-6))
+    True
+    """
+    rows = max(ENCODE_VALUES // max(x.shape[1] * x.shape[2], 1), 1)
+    parts = [
+        _forward(encoder, x[i : i + rows], "instance") for i in range(0, len(x), rows)
+    ]
+    return torch.cat(parts)
+
+
 def _forward(model: nn.Module, x: Tensor, level: str) -> Tensor:
     """Encode ``x`` whole, or in overlapping pieces of at most ``ENCODE_STEPS``.
 

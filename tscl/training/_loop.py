@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from tscl import checkpoint as checkpoints
-from tscl import distributed, monitoring
+from tscl import distributed, encoders, monitoring
 from tscl._validation import short_repr
 from tscl.methods import Method
 from tscl.training._config import (
@@ -249,6 +249,10 @@ def _measure(
     method.eval()
     with torch.no_grad():
         x1, x2 = views(probe, generator)
-        z1, z2 = method.encoder(x1), method.encoder(x2)  # (probe, dim)
+        # (probe, dim), in passes of bounded memory: probes of long series too
+        z1, z2 = (
+            encoders.encode_tensor(method.encoder, x1),
+            encoders.encode_tensor(method.encoder, x2),
+        )
     method.train()
     return monitor.update(z1.float(), z2.float(), epoch + 1)

@@ -268,3 +268,26 @@ def test_a_default_ts2vec_fit_measures_collapse_once():
     ).fit(X)
     measured = [not math.isnan(v) for v in model.history_["embedding_std"]]
     assert measured == [False, False, False, True]
+
+
+def test_collapse_is_measured_on_the_training_window_of_long_series(monkeypatch):
+    from tscl.encoders import _encode
+
+    seen = []
+    forward = _encode.encode_tensor
+
+    def spy(encoder, x):
+        seen.append(x.shape[-1])
+        return forward(encoder, x)
+
+    monkeypatch.setattr(_encode, "encode_tensor", spy)
+    monkeypatch.setattr(tscl.encoders, "encode_tensor", spy)
+    X = np.random.default_rng(0).normal(size=(16, 1, 300)).astype(np.float32)
+    tscl.ContrastiveEncoder(
+        encoder_params={"hidden_dim": 4, "depth": 1},
+        n_components=8,
+        n_epochs=1,
+        method_params={"max_train_length": 64},
+        random_state=0,
+    ).fit(X)
+    assert seen == [64, 64]  # two views, one measure, each cut to the window

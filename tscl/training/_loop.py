@@ -243,12 +243,17 @@ def _measure(
     """Collapse measures of the encoder on two views of the probe batch.
 
     The views are drawn with the same seed every epoch, so the measures change
-    only with the encoder.
+    only with the encoder. A method that trains on windows of
+    ``max_train_length`` timesteps (TS2Vec's) is measured on the first such
+    window of each view.
     """
     generator = torch.Generator(device=probe.device).manual_seed(seed)
     method.eval()
     with torch.no_grad():
         x1, x2 = views(probe, generator)
+        window = getattr(method, "max_train_length", None)  # TS2Vec's windows
+        if window is not None:  # measured where it trains: the first window
+            x1, x2 = x1[..., :window], x2[..., :window]
         # (probe, dim), in passes of bounded memory: probes of long series too
         z1, z2 = (
             encoders.encode_tensor(method.encoder, x1),

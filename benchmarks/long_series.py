@@ -122,6 +122,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="address-space cap of each run (default 16; 0: none)",
     )  # fmt: skip
     add_run_arguments(parser, "long_series", "tiny shapes, seconds")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: rebuild the table from the latest run of each model",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     check_run_arguments(parser, args, ("n_series", "length", "steps"))
@@ -144,7 +149,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         )
     print(header, flush=True)
     rows = []
-    for model in args.models:
+    for model in [] if args.report else args.models:
         command = [
             sys.executable,
             __file__,
@@ -158,8 +163,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
                **result}  # fmt: skip
         print(json.dumps(row), flush=True)
         rows.append(row)
+    latest = {}  # the latest run of each model in --out, this run's included
+    if args.out.is_file():
+        for line in args.out.read_text().splitlines():
+            row = json.loads(line)
+            latest[row["model"]] = row
+    latest.update({row["model"]: row for row in rows})
     lines = []
-    for row in rows:
+    for row in latest.values():
         if "error" in row:
             lines.append([row["model"], "–", "–", "–", "–", row["error"]])
             continue
@@ -190,7 +201,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         + "\n"
     )
     write_results(rows, args.out, markdown)
-    return rows
+    return rows if rows else list(latest.values())
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import numpy as np
 import tscl
 from tscl import methods
 from tscl.evaluation import svm_probe
+from tscl.training import SCHEDULES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ts2vec_reference as reference_module  # noqa: E402
@@ -189,6 +190,15 @@ def model_table(args: argparse.Namespace) -> dict[str, dict[str, Any] | None]:
             raise SystemExit(f"error: --variant {label}: {err}") from None
         if not isinstance(params, dict):
             raise SystemExit(f"error: --variant {text!r} is not LABEL='{{...}}'")
+        steps, schedule = params.get("_n_steps", 1), params.get("_schedule", "constant")
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise SystemExit(
+                f"error: --variant {label}: _n_steps must be an integer >= 1"
+            )
+        if schedule not in SCHEDULES:
+            raise SystemExit(
+                f"error: --variant {label}: _schedule must be one of {SCHEDULES}"
+            )
         variants[label] = params
     for label in args.models:
         if label not in BUILTIN and label not in variants:

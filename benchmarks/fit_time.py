@@ -41,6 +41,9 @@ import tscl
 from tscl.datasets import load_ucr, load_uea
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _archive  # noqa: E402
+import ucr  # noqa: E402
+import uea  # noqa: E402
 from _common import (  # noqa: E402
     ROOT,
     SHARED_DATA,
@@ -61,17 +64,14 @@ from ts2vec_reference import (  # noqa: E402
 )
 
 MODELS = ("reference", "default", "ts2vec")
-TSCL_PARAMS: dict[str, dict[str, Any]] = {"default": {}, "ts2vec": {"method": "ts2vec"}}
+TSCL_PARAMS: dict[str, dict[str, Any]] = _archive.BUILTIN  # ucr.py's models
 
 
 def archives(args: argparse.Namespace) -> dict[str, str]:
-    """Every dataset of the UCR and UEA folders, by name: its archive."""
-    found = {}
-    for archive, root in (("ucr", args.ucr_root), ("uea", args.uea_root)):
-        if root.is_dir():
-            for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-                if any(folder.glob(f"{folder.name}_TRAIN.*")):
-                    found[folder.name] = archive
+    """Every dataset of the UCR and UEA folders (``ucr.py``'s and ``uea.py``'s
+    rule), by name: its archive."""
+    found = dict.fromkeys(ucr.datasets_in(args.ucr_root), "ucr")
+    found |= dict.fromkeys(uea.datasets_in(args.uea_root), "uea")
     return found
 
 
@@ -128,6 +128,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.ucr_root, args.uea_root = ROOT / "datasets/ucr", ROOT / "datasets/uea"
         args.datasets, args.repeats = ["ECG200", "BasicMotions"], 1
     if args.report:
+        if not args.out.is_file():
+            parser.error(f"--report needs the runs in --out; {args.out} does not exist")
         return args
     found = archives(args)
     if args.all:

@@ -130,6 +130,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     check_run_arguments(parser, args, ("n_series", "length", "steps"))
+    if args.n_series < 2 or args.length < 8:
+        parser.error(
+            "the models contrast series of the batch and crop them: --n-series "
+            f"must be at least 2 and --length at least 8; got {args.n_series} and "
+            f"{args.length}"
+        )
     if args.quick:
         args.n_series, args.length, args.steps = 4, 1_000, 2
     return args

@@ -330,3 +330,20 @@ def test_a_variant_recipe_changes_the_budget_meanwhile_only():
         assert TS2Vec.schedule == "constant"
     assert SoftCLT.default_budget(10, 1_000) == {"n_steps": 200}
     assert SoftCLT.schedule == "constant"
+
+
+def test_benchmark_arguments_out_of_range_are_refused_with_the_fix(tmp_path, capsys):
+    long_series = _load("long_series")
+    with pytest.raises(SystemExit):
+        long_series.parse_args(["--n-series", "1"])
+    assert "--n-series must be at least 2" in capsys.readouterr().err
+    fit_time = _load("fit_time")
+    with pytest.raises(SystemExit):
+        fit_time.parse_args(["--report", "--out", str(tmp_path / "none.jsonl")])
+    assert "does not exist" in capsys.readouterr().err
+    import _archive
+
+    for bad in ('x={"_n_steps": 0}', 'x={"_schedule": "linear"}'):
+        args = _load("ucr").parse_args(["--quick", "--variant", bad])
+        with pytest.raises(SystemExit, match="_n_steps|_schedule"):
+            _archive.model_table(args)

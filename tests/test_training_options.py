@@ -307,3 +307,19 @@ def test_cli_resume_without_a_checkpoint_trains_and_writes_one(X, tmp_path, caps
     assert encoder.keys() == state.keys()
     for name in state:
         assert torch.equal(encoder[name], state[name]), name
+
+
+def test_the_optimizer_is_torchs_fused_adamw_on_cpu_parameters():
+    from torch import nn
+
+    from tscl.training import make_optimizer
+
+    optimizer, _ = make_optimizer(nn.Linear(3, 2).parameters(), 1e-3, 0.01, 10)
+    assert isinstance(optimizer, torch.optim.AdamW)
+    assert optimizer.defaults["fused"] is True
+
+
+@pytest.mark.parametrize("share", [0, -0.1, 1.5, float("nan")])
+def test_monitor_share_out_of_range_is_refused_by_name(share):
+    with pytest.raises(ValueError, match="monitor_share"):
+        TrainConfig(monitor_share=share).check()

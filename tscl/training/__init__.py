@@ -20,6 +20,7 @@ Where things are:
 
 from tscl.training._config import (
     PRECISIONS,
+    SCHEDULES,
     TrainConfig,
     TrainingError,
     check_loss,
@@ -29,6 +30,7 @@ from tscl.training._train import stable_repr, train
 
 __all__ = [
     "PRECISIONS",
+    "SCHEDULES",
     "TrainConfig",
     "TrainingError",
     "check_loss",

@@ -427,3 +427,11 @@ def test_encode_tensor_bounds_each_pass_and_gives_the_whole_result(monkeypatch):
     assert max(shape[0] for shape in seen) == 2
     assert max(shape[2] for shape in seen) <= 40
     torch.testing.assert_close(parts, whole, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(0, 1, 8), torch.zeros(3, 8), [1.0]])
+def test_encode_tensor_refuses_what_is_not_a_batch_of_series(bad):
+    from tscl.encoders import encode_tensor
+
+    with pytest.raises(ValueError, match=r"shape \(batch, channels, time\)"):
+        encode_tensor(CNN(1, out_dim=4, hidden_dim=4, depth=1), bad)

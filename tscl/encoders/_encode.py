@@ -199,6 +199,12 @@ def encode_tensor(encoder: nn.Module, x: Tensor) -> Tensor:
     -------
     Tensor of shape (batch, dim)
 
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a 3-D tensor with at least one series, channel and
+        timestep (the encoder checks the channels and the length).
+
     Examples
     --------
     >>> from tscl.encoders import CNN
@@ -207,7 +213,13 @@ def encode_tensor(encoder: nn.Module, x: Tensor) -> Tensor:
     >>> bool(torch.allclose(encode_tensor(encoder, x), encoder(x), atol=1e-6))
     True
     """
-    rows = max(ENCODE_VALUES // max(x.shape[1] * x.shape[2], 1), 1)
+    if not isinstance(x, Tensor) or x.ndim != 3 or 0 in x.shape:
+        shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+        raise ValueError(
+            "encode_tensor needs a tensor of shape (batch, channels, time) with at "
+            f"least one series, channel and timestep; got {shape}."
+        )
+    rows = max(ENCODE_VALUES // (x.shape[1] * x.shape[2]), 1)
     parts = [
         _forward(encoder, x[i : i + rows], "instance") for i in range(0, len(x), rows)
     ]
